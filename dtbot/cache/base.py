@@ -1,0 +1,89 @@
+"""The cache interface shared by the in-process and the Redis implementation."""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """The outcome of one hit on a rate limit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int  # whole seconds until a request would be allowed; 0 when allowed
+
+
+class Subscription(Protocol):
+    """Messages of one channel, read one at a time."""
+
+    async def next(self, seconds: float) -> str | None:
+        """The next message, or None when none came within `seconds`."""
+        ...
+
+
+class Cache(Protocol):
+    """Rate limits, dedup, counters and pub/sub: in-process or shared through Redis."""
+
+    kind: str
+
+    async def hit(self, key: str, limit: int, window_seconds: int = 60) -> RateDecision:
+        """Count one request against `limit` per sliding `window_seconds`; atomic across processes."""
+        ...
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """Store `value` under `key` for `ttl` seconds unless it exists; True when stored."""
+        ...
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        """Add `amount` to a counter (created at 0, expiring after `ttl` when new) and return it."""
+        ...
+
+    async def get(self, key: str) -> str | None:
+        """The value under `key`, or None."""
+        ...
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Send `message` to every subscriber of `channel`."""
+        ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """A context giving the messages published on `channel` after it was entered."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the backing store answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class LimitsRateLimiter:
+    """A moving-window limiter over a `limits` storage, shared by both implementations."""
+
+    def __init__(self, storage: object) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
+
+    def _item(self, limit: int, window_seconds: int) -> RateLimitItemPerSecond:
+        item = self._items.get((limit, window_seconds))
+        if item is None:
+            item = self._items[(limit, window_seconds)] = RateLimitItemPerSecond(limit, window_seconds)
+        return item
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        item = self._item(limit, window_seconds)
+        if await self._limiter.hit(item, key):
+            return RateDecision(True, limit, -1, 0)
+        reset_at, remaining = await self._limiter.get_window_stats(item, key)
+        return RateDecision(False, limit, remaining, max(1, math.ceil(reset_at - time.time())))

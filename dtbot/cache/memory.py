@@ -1,0 +1,87 @@
+"""The in-process cache: the embedded default, good for one process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from limits.aio.storage import MemoryStorage
+
+from dtbot.cache.base import LimitsRateLimiter, RateDecision
+
+
+class _QueueSubscription:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    async def next(self, seconds: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), seconds)
+        except TimeoutError:
+            return None
+
+
+class MemoryCache:
+    """Keys with expiry, counters and pub/sub held in this process."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[str, float | None]] = {}
+        self._channels: dict[str, set[asyncio.Queue[str]]] = {}
+        self._limiter = LimitsRateLimiter(MemoryStorage())
+
+    def _live(self, key: str) -> str | None:
+        entry = self._values.get(key)
+        if entry is None:
+            return None
+        value, expires = entry
+        if expires is not None and expires <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    def _store(self, key: str, value: str, ttl: float | None) -> None:
+        self._values[key] = (value, None if ttl is None else time.monotonic() + ttl)
+
+    async def hit(self, key: str, limit: int, window_seconds: int = 60) -> RateDecision:
+        return await self._limiter.hit(key, limit, window_seconds)
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._store(key, value, ttl)
+        return True
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        current = self._live(key)
+        if current is None:
+            self._store(key, str(amount), ttl)
+            return amount
+        total = int(current) + amount
+        self._values[key] = (str(total), self._values[key][1])
+        return total
+
+    async def get(self, key: str) -> str | None:
+        return self._live(key)
+
+    async def publish(self, channel: str, message: str) -> None:
+        for queue in self._channels.get(channel, ()):
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[_QueueSubscription]:
+        subscription = _QueueSubscription()
+        self._channels.setdefault(channel, set()).add(subscription.queue)
+        try:
+            yield subscription
+        finally:
+            self._channels[channel].discard(subscription.queue)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._values.clear()

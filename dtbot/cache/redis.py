@@ -1,0 +1,104 @@
+"""The Redis cache: shared by every replica; failures surface as `CacheUnavailable` (50003)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from limits.aio.storage import RedisStorage
+from limits.errors import StorageError
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from dtbot.cache.base import LimitsRateLimiter, RateDecision
+from dtbot.errors import CacheUnavailable
+
+T = TypeVar("T")
+_PREFIX = "dtbot:"
+_TIMEOUT = 2.0
+
+# Sets the key to `amount` with an expiry when it is new, else adds to it: one round trip, atomic.
+_INCR = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(value) == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
+"""
+
+
+class _PubSubSubscription:
+    def __init__(self, cache: RedisCache, pubsub: PubSub) -> None:
+        self._cache = cache
+        self._pubsub = pubsub
+
+    async def next(self, seconds: float) -> str | None:
+        # Bounded below the socket timeout so a quiet channel is not taken for a dead connection.
+        wait = min(seconds, _TIMEOUT / 2)
+        message = await self._cache._call(lambda: self._pubsub.get_message(timeout=wait))
+        return None if message is None else message["data"]
+
+
+class RedisCache:
+    """Keys, counters, rate limits and pub/sub in Redis, through one connection pool."""
+
+    kind = "redis"
+
+    def __init__(self, url: str) -> None:
+        options: dict[str, Any] = {"socket_timeout": _TIMEOUT, "socket_connect_timeout": _TIMEOUT}
+        self._client = aioredis.from_url(url, decode_responses=True, **options)
+        self._incr = self._client.register_script(_INCR)
+        self._limiter = LimitsRateLimiter(
+            RedisStorage(
+                url.replace("redis://", "async+redis://", 1).replace("rediss://", "async+rediss://", 1),
+                implementation="redispy",
+                key_prefix=f"{_PREFIX}limits",
+                wrap_exceptions=True,
+                **options,
+            )
+        )
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except (TimeoutError, RedisError, StorageError, OSError) as error:
+            raise CacheUnavailable() from error
+
+    async def hit(self, key: str, limit: int, window_seconds: int = 60) -> RateDecision:
+        return await self._call(lambda: self._limiter.hit(key, limit, window_seconds))
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        stored = await self._call(lambda: self._client.set(_PREFIX + key, value, nx=True, px=int(ttl * 1000)))
+        return bool(stored)
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        expiry = 0 if ttl is None else int(ttl * 1000)
+        value = await self._call(lambda: self._incr(keys=[_PREFIX + key], args=[amount, expiry]))
+        return int(value)
+
+    async def get(self, key: str) -> str | None:
+        return await self._call(lambda: self._client.get(_PREFIX + key))
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._call(lambda: self._client.publish(_PREFIX + channel, message))
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[_PubSubSubscription]:
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await self._call(lambda: pubsub.subscribe(_PREFIX + channel))
+            yield _PubSubSubscription(self, pubsub)
+        finally:
+            await pubsub.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._client.ping(), _TIMEOUT))
+        except (TimeoutError, RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._client.aclose()

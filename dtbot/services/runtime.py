@@ -1,0 +1,74 @@
+"""The `Runtime`: every collaborator the services need, built once from the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dtbot import logs
+from dtbot.cache import Cache, build_cache
+from dtbot.clock import zone
+from dtbot.config import Config
+from dtbot.services.access import AccessService
+from dtbot.services.events import KEYS_CHANGED
+from dtbot.services.health import HealthService
+from dtbot.services.keys import KeyService
+from dtbot.services.settings import RuntimeSettings, SettingsService
+from dtbot.services.stats import StatsService
+from dtbot.services.usage import UsageService
+from dtbot.store import Database
+
+
+class Runtime:
+    """One per process: the database, the cache and the services over them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.zone = zone(config.server.timezone)
+        self.db = Database(
+            config.database.url, pool_size=config.database.pool_size, connect_timeout=config.database.connect_timeout
+        )
+        self.cache: Cache = build_cache(config.redis.url)
+        self.keys = KeyService(self.db, self.cache)
+        self.settings = SettingsService(self.db, self.cache, config)
+        self.access = AccessService(self.keys, self.settings, self.cache)
+        self.usage = UsageService(self.db)
+        self.stats = StatsService(self.db, self.zone)
+        self.health = HealthService(self.db, self.cache, config)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """For a server: load the settings, apply logging, and keep both current in the background."""
+        self.settings.on_change(_apply_logging)
+        _apply_logging(await self.settings.load())
+        self._tasks.append(asyncio.create_task(self.settings.watch(self._on_event), name="settings-watch"))
+
+    def _on_event(self, event: str) -> None:
+        if event == KEYS_CHANGED:
+            self.keys.forget()
+
+    async def close(self) -> None:
+        """Stop background work and release connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.cache.close()
+        await self.db.close()
+
+
+def _apply_logging(settings: RuntimeSettings) -> None:
+    logs.configure(settings.log_level, enabled=settings.enable_logging)
+
+
+@asynccontextmanager
+async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
+    """A runtime for one command or test, closed on exit."""
+    runtime = Runtime(config)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()

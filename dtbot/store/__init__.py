@@ -1,0 +1,5 @@
+"""SQL storage: models, the async engine, migrations."""
+
+from dtbot.store.database import Database
+
+__all__ = ["Database"]
