@@ -25,3 +25,13 @@ def local_day_start(now: datetime, zone: tzinfo) -> datetime:
 def zone(name: str) -> tzinfo:
     """The named IANA time zone (raises `ZoneInfoNotFoundError` when unknown)."""
     return ZoneInfo(name)
+
+
+def local(value: datetime, zone: tzinfo) -> datetime:
+    """`value` in `zone`, to the second: how the API renders times (`2025-07-01T11:36:57+08:00`)."""
+    return value.astimezone(zone).replace(microsecond=0)
+
+
+def local_or_none(value: datetime | None, zone: tzinfo) -> datetime | None:
+    """`local`, passing None through."""
+    return None if value is None else local(value, zone)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
+from msgspec import Struct
 from sqlalchemy import select
 
 from dtbot import __version__
 from dtbot.cache import Cache
-from dtbot.clock import utcnow
+from dtbot.clock import local, utcnow
 from dtbot.config import Config
 from dtbot.errors import DatabaseUnavailable
 from dtbot.services.usage import STATUS_ERROR
@@ -24,24 +24,28 @@ DISABLED, UNCONFIGURED, UNKNOWN = "disabled", "unconfigured", "unknown"
 RECENT = timedelta(minutes=5)  # a provider whose latest call in this window failed is unhealthy
 
 
-@dataclass(frozen=True, slots=True)
-class Health:
-    """Overall status, each dependency's, version and uptime in seconds."""
+class ServiceHealth(Struct, frozen=True, kw_only=True):
+    database: str
+    redis: str
+    llm_providers: dict[str, str]
+
+
+class Health(Struct, frozen=True, kw_only=True):
+    """The API document's health shape: overall status, each dependency's, version, uptime in seconds."""
 
     status: str
     timestamp: datetime
     version: str
-    database: str
-    redis: str
-    llm_providers: dict[str, str]
+    services: ServiceHealth
     uptime: int
 
 
 class HealthService:
     """Checks every dependency concurrently."""
 
-    def __init__(self, db: Database, cache: Cache, config: Config) -> None:
+    def __init__(self, db: Database, cache: Cache, config: Config, zone: tzinfo) -> None:
         self._db = db
+        self._zone = zone
         self._cache = cache
         self._config = config
         self._started = time.monotonic()
@@ -61,11 +65,11 @@ class HealthService:
             status = HEALTHY
         return Health(
             status=status,
-            timestamp=utcnow(),
+            timestamp=local(utcnow(), self._zone),
             version=__version__,
-            database=HEALTHY if database_ok else UNHEALTHY,
-            redis=redis,
-            llm_providers=providers,
+            services=ServiceHealth(
+                database=HEALTHY if database_ok else UNHEALTHY, redis=redis, llm_providers=providers
+            ),
             uptime=int(time.monotonic() - self._started),
         )
 
@@ -93,4 +97,3 @@ class HealthService:
                 )
                 result[name] = UNHEALTHY if latest == STATUS_ERROR else HEALTHY
         return result
-

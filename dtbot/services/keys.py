@@ -8,13 +8,14 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, tzinfo
+from typing import Any, Literal
 
+from msgspec import Struct
 from sqlalchemy import exc, func, select
 
 from dtbot.cache import Cache
-from dtbot.clock import utcnow
+from dtbot.clock import local, local_or_none, utcnow
 from dtbot.errors import CacheUnavailable, InvalidApiKey, InvalidParameter, NotFound
 from dtbot.ids import new_id
 from dtbot.services.events import CHANNEL, KEYS_CHANGED
@@ -41,8 +42,7 @@ class Principal:
         return self.role == "admin"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
+class KeyInfo(Struct, rename="camel", frozen=True, kw_only=True):
     """A key as listed: never its secret."""
 
     id: str
@@ -54,11 +54,9 @@ class KeyInfo:
     revoked_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class CreatedKey:
+class CreatedKey(KeyInfo, rename="camel", frozen=True, kw_only=True):
     """A new key with its secret, which exists only in this object."""
 
-    info: KeyInfo
     key: str
 
 
@@ -67,16 +65,25 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _info(row: ApiKey) -> KeyInfo:
-    return KeyInfo(row.id, row.name, row.role, row.key_prefix, row.created_at, row.last_used_at, row.revoked_at)
+def _fields(row: ApiKey, zone: tzinfo) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "role": row.role,
+        "prefix": row.key_prefix,
+        "created_at": local(row.created_at, zone),
+        "last_used_at": local_or_none(row.last_used_at, zone),
+        "revoked_at": local_or_none(row.revoked_at, zone),
+    }
 
 
 class KeyService:
     """Create, list, revoke and check API keys."""
 
-    def __init__(self, db: Database, cache: Cache) -> None:
+    def __init__(self, db: Database, cache: Cache, zone: tzinfo) -> None:
         self._db = db
         self._cache = cache
+        self._zone = zone
         self._trusted: dict[str, tuple[Principal, float]] = {}
 
     async def create(self, name: str, role: str = "user") -> CreatedKey:
@@ -88,13 +95,17 @@ class KeyService:
             raise InvalidParameter(f"参数格式错误: role: must be one of {', '.join(ROLES)}")
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         row = ApiKey(
-            id=new_id("key"), name=name, role=role, key_hash=hash_secret(secret),
-            key_prefix=secret[:12], created_at=utcnow(),
+            id=new_id("key"),
+            name=name,
+            role=role,
+            key_hash=hash_secret(secret),
+            key_prefix=secret[:12],
+            created_at=utcnow(),
         )
         async with self._db.session() as session:
             session.add(row)
             await session.commit()
-        return CreatedKey(_info(row), secret)
+        return CreatedKey(**_fields(row, self._zone), key=secret)
 
     async def list(self, *, include_revoked: bool = True) -> list[KeyInfo]:
         """Every key, oldest first."""
@@ -102,7 +113,7 @@ class KeyService:
         if not include_revoked:
             query = query.where(ApiKey.revoked_at.is_(None))
         async with self._db.session() as session:
-            return [_info(row) for row in await session.scalars(query)]
+            return [KeyInfo(**_fields(row, self._zone)) for row in await session.scalars(query)]
 
     async def revoke(self, key_id: str) -> KeyInfo:
         """Revoke a key; with Redis other processes drop it at once, else within ten seconds."""
@@ -116,7 +127,7 @@ class KeyService:
         self.forget()
         with contextlib.suppress(CacheUnavailable):  # then the others stop trusting it within ten seconds
             await self._cache.publish(CHANNEL, KEYS_CHANGED)
-        return _info(row)
+        return KeyInfo(**_fields(row, self._zone))
 
     def forget(self) -> None:
         """Drop every trusted key so the next request asks the database."""

@@ -31,12 +31,12 @@ class Runtime:
             config.database.url, pool_size=config.database.pool_size, connect_timeout=config.database.connect_timeout
         )
         self.cache: Cache = build_cache(config.redis.url)
-        self.keys = KeyService(self.db, self.cache)
+        self.keys = KeyService(self.db, self.cache, self.zone)
         self.settings = SettingsService(self.db, self.cache, config)
         self.access = AccessService(self.keys, self.settings, self.cache)
         self.usage = UsageService(self.db)
         self.stats = StatsService(self.db, self.zone)
-        self.health = HealthService(self.db, self.cache, config)
+        self.health = HealthService(self.db, self.cache, config, self.zone)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

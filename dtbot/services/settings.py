@@ -69,7 +69,7 @@ def _describe(error: msgspec.ValidationError) -> str:
     return text
 
 
-def parse_text(key: str, text: str) -> Any:
+def parse_text(text: str) -> Any:
     """A value typed on a command line: JSON when it parses (numbers, booleans), else the text itself."""
     try:
         return msgspec.json.decode(text)

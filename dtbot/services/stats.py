@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import tzinfo
 
+from msgspec import Struct
 from sqlalchemy import case, func, select, union
 
 from dtbot.clock import local_day_start, utcnow
@@ -12,8 +12,7 @@ from dtbot.store import Database
 from dtbot.store.models import Conversation, UsageRecord
 
 
-@dataclass(frozen=True, slots=True)
-class Stats:
+class Stats(Struct, rename="camel", frozen=True, kw_only=True):
     """The API document's statistics. A message is one question answered by a model."""
 
     total_users: int

@@ -26,6 +26,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def reason(error: BaseException) -> str:
+    """The driver's own first line for a failure (it names host and cause, never the password)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
+
+
 class Database:
     """One engine and session factory for the process."""
 
@@ -55,7 +61,7 @@ class Database:
             async with self._sessions() as session:
                 yield session
         except _UNREACHABLE as error:
-            raise DatabaseUnavailable() from error
+            raise DatabaseUnavailable(f"数据库连接异常: {reason(error)}") from error
 
     async def ping(self) -> bool:
         """True when a trivial query answers within the connect timeout."""

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, exc, text
 
 from dtbot.errors import DatabaseUnavailable
+from dtbot.store.database import reason
 from dtbot.store.urls import is_sqlite, redacted, sync_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -49,8 +50,7 @@ def upgrade(url: str, revision: str = "head") -> None:
             _create_mysql_database(url)
         command.upgrade(alembic_config(url), revision)
     except exc.OperationalError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
-        raise DatabaseUnavailable(f"数据库连接异常 ({redacted(url)}): {reason}") from None
+        raise DatabaseUnavailable(f"数据库连接异常 ({redacted(url)}): {reason(error)}") from None
 
 
 def current_revision(url: str) -> str | None:

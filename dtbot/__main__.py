@@ -1,0 +1,5 @@
+"""`python -m dtbot` runs the CLI."""
+
+from dtbot.cli import main
+
+main()

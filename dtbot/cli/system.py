@@ -1,0 +1,127 @@
+"""`dtbot serve`, `dtbot db`, `dtbot stats` and `dtbot health`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import msgspec
+import typer
+import uvicorn
+from rich.table import Table
+
+from dtbot.cli.common import ConfigOption, JsonOption, config_from, emit_json, friendly, out, with_runtime
+from dtbot.config.load import CONFIG_ENV
+from dtbot.services.health import HEALTHY, UNHEALTHY
+from dtbot.store import migrate
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@friendly
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1, or $HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 3000, or $PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Migrate the database and run the API server (everything under /api)."""
+    cfg = config_from(config, **{"server.host": host, "server.port": port, "server.workers": workers})
+    migrate.upgrade(cfg.database.url)
+    created = with_runtime(cfg, lambda rt: rt.keys.bootstrap())
+    if created is not None:
+        if json:
+            emit_json({"bootstrapKey": created})
+        else:
+            out.print(f"[bold]No API key existed, so an admin key was created[/bold] ({created.id}):")
+            out.print(created.key, highlight=False, soft_wrap=True)
+            out.print("It is shown only now. Create more with: dtbot keys create NAME [--role admin|user]")
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())  # worker processes load the same file
+    address = f"http://{cfg.server.host}:{cfg.server.port}/api"
+    if not json:
+        out.print(f"dtbot serving {address} (docs: {address}/schema)", highlight=False)
+    for flag, value in (("HOST", host), ("PORT", port)):
+        if value is not None:
+            os.environ[flag] = str(value)
+    uvicorn.run(
+        "dtbot.server.app:create_app",
+        factory=True,
+        host=cfg.server.host,
+        port=cfg.server.port,
+        workers=cfg.server.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+    )
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    config: ConfigOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Apply the schema migrations (creating the MySQL database if it is missing)."""
+    cfg = config_from(config)
+    migrate.upgrade(cfg.database.url, revision)
+    current = migrate.current_revision(cfg.database.url)
+    if json:
+        emit_json({"revision": current})
+    else:
+        out.print(f"Database is at revision {current}.")
+
+
+@db_app.command("current")
+@friendly
+def db_current(config: ConfigOption = None, json: JsonOption = False) -> None:
+    """Show the database's schema revision and the newest one this version knows."""
+    cfg = config_from(config)
+    current, head = migrate.current_revision(cfg.database.url), migrate.head_revision()
+    if json:
+        emit_json({"revision": current, "head": head})
+    else:
+        out.print(
+            f"revision {current or 'none'} (newest: {head})" + ("" if current == head else " - run: dtbot db upgrade")
+        )
+
+
+@friendly
+def stats(config: ConfigOption = None, json: JsonOption = False) -> None:
+    """Usage totals, today's figures and model shares (as GET /api/stats)."""
+    report = with_runtime(config_from(config), lambda rt: rt.stats.summary())
+    if json:
+        emit_json(report)
+        return
+    table = Table("figure", "value")
+    for key, value in msgspec.to_builtins(report).items():
+        if key != "modelUsage":
+            table.add_row(key, f"{value:,}")
+    out.print(table)
+    shares = Table("model", "share of calls")
+    for model, share in report.model_usage.items():
+        shares.add_row(model, f"{share}%")
+    out.print(shares if report.model_usage else "No model calls yet.")
+
+
+@friendly
+def health(config: ConfigOption = None, json: JsonOption = False) -> None:
+    """Check the database, Redis and each provider from here; exit 1 when unhealthy."""
+    report = with_runtime(config_from(config), lambda rt: rt.health.check())
+    if json:
+        emit_json(report)
+    else:
+        colour = {HEALTHY: "green", UNHEALTHY: "red"}.get(report.status, "yellow")
+        out.print(f"status: [{colour}]{report.status}[/{colour}]  version {report.version}")
+        table = Table("service", "state")
+        table.add_row("database", report.services.database)
+        table.add_row("redis", report.services.redis)
+        for name, state in report.services.llm_providers.items():
+            table.add_row(f"provider {name}", state)
+        out.print(table)
+    if report.status == UNHEALTHY:
+        raise typer.Exit(1)

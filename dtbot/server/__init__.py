@@ -1,0 +1,1 @@
+"""The HTTP face: a Litestar app under `/api`."""

@@ -1,0 +1,58 @@
+"""The Litestar application: everything under `/api`, built around one `Runtime`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+
+from dtbot import __version__
+from dtbot.config import Config, load_config
+from dtbot.server.auth import PUBLIC, ApiKeyMiddleware
+from dtbot.server.errors import EXCEPTION_HANDLERS
+from dtbot.server.requestid import add_request_id
+from dtbot.server.routes.keys import KeysController
+from dtbot.server.routes.system import AdminController, health
+from dtbot.server.state import provide_runtime
+from dtbot.services.runtime import Runtime
+
+
+def create_app(config: Config | None = None) -> Litestar:
+    """The app for `config` (loaded from the environment and `DTBOT_CONFIG` when not given)."""
+    config = config or load_config()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = Runtime(config)
+        app.state.runtime = runtime
+        try:
+            await runtime.start()
+            yield
+        finally:
+            await runtime.close()
+
+    api = Router(
+        path="/api",
+        route_handlers=[health, AdminController, KeysController],
+        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+    )
+    return Litestar(
+        route_handlers=[api],
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
+        before_send=[add_request_id],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="dtbot API",
+            version=__version__,
+            description="钉钉机器人与LLM大模型集成系统 API: the DingTalk robot and an OpenAI-compatible gateway.",
+            path="/api/schema",
+            render_plugins=[SwaggerRenderPlugin(), JsonRenderPlugin()],
+        ),
+        debug=False,
+    )
