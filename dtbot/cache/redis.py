@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -35,11 +36,27 @@ class _PubSubSubscription:
         self._cache = cache
         self._pubsub = pubsub
 
-    async def next(self, seconds: float) -> str | None:
+    async def _read(self, seconds: float) -> dict[str, Any] | None:
         # Bounded below the socket timeout so a quiet channel is not taken for a dead connection.
-        wait = min(seconds, _TIMEOUT / 2)
-        message = await self._cache._call(lambda: self._pubsub.get_message(timeout=wait))
-        return None if message is None else message["data"]
+        wait = max(0.0, min(seconds, _TIMEOUT / 2))
+        return await self._cache._call(lambda: self._pubsub.get_message(timeout=wait))
+
+    async def confirmed(self) -> None:
+        """Wait for Redis to confirm the subscription, so no later publish is missed."""
+        deadline = time.monotonic() + _TIMEOUT
+        while time.monotonic() < deadline:
+            message = await self._read(deadline - time.monotonic())
+            if message is not None and message["type"] == "subscribe":
+                return
+        raise CacheUnavailable("缓存服务异常: Redis did not confirm the subscription")
+
+    async def next(self, seconds: float) -> str | None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            message = await self._read(left)
+            if message is not None and message["type"] == "message":
+                return message["data"]
+        return None
 
 
 class RedisCache:
@@ -87,10 +104,12 @@ class RedisCache:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[_PubSubSubscription]:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._client.pubsub()
         try:
             await self._call(lambda: pubsub.subscribe(_PREFIX + channel))
-            yield _PubSubSubscription(self, pubsub)
+            subscription = _PubSubSubscription(self, pubsub)
+            await subscription.confirmed()
+            yield subscription
         finally:
             await pubsub.aclose()
 

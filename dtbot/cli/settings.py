@@ -39,7 +39,7 @@ def show(config: ConfigOption = None, json: JsonOption = False) -> None:
 @app.command("get")
 @friendly
 def get(
-    key: Annotated[str, typer.Argument(help=KEY_HELP)],
+    key: Annotated[str, typer.Argument(help=KEY_HELP, metavar="KEY")],
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -56,8 +56,8 @@ def get(
 @app.command("set")
 @friendly
 def set_value(
-    key: Annotated[str, typer.Argument(help=KEY_HELP)],
-    value: Annotated[str, typer.Argument(help="The new value: a number, true/false, or text.")],
+    key: Annotated[str, typer.Argument(help=KEY_HELP, metavar="KEY")],
+    value: Annotated[str, typer.Argument(help="The new value: a number, true/false, or text.", metavar="VALUE")],
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:

@@ -1,0 +1,1 @@
+"""Helpers for driving the real stack: servers, databases, Redis, proxies."""
