@@ -28,7 +28,7 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 USAGE_ERROR = 2
