@@ -12,8 +12,26 @@ import pytest
 
 from dtbot.config import load_config
 from dtbot.services.runtime import Runtime, open_runtime
+from tests.fakes.llm import FakeLLM
 from tests.support.backends import Backend, drop_mysql_database, new_mysql_database, redis_url, sqlite_backend
 from tests.support.servers import BASE_ENV, Server
+
+# Models the gateway tests add to the catalog: one that falls back, one with a tiny context.
+GATEWAY_CONFIG = """
+[providers.openai]
+max_retries = 1
+retry_backoff = 0.05
+first_token_timeout = 3
+[models.flaky]
+provider = "openai"
+upstream = "flaky-upstream"
+fallbacks = ["glm-4"]
+input_price = 1.0
+output_price = 2.0
+[models.tiny]
+provider = "openai"
+max_tokens = 60
+"""
 
 T = TypeVar("T")
 BACKENDS = ["sqlite", "mysql"]
@@ -61,6 +79,37 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     directory = tmp_path_factory.mktemp(request.param)
     with provision(request.param, directory) as made:
         running = Server(directory, made).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def provider_env(fake: FakeLLM) -> dict[str, str]:
+    """Keys for the four providers, each pointed at the fake upstream."""
+    env = {}
+    for kind in ("openai", "zhipu", "dashscope", "anthropic"):
+        env[f"{kind.upper()}_API_KEY"] = f"sk-{kind}-test-secret-0123456789"
+        env[f"{kind.upper()}_BASE_URL"] = fake.base_url(kind)
+    return env
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeLLM]:
+    """The fake LLM upstream, serving from its own thread for the whole run."""
+    with FakeLLM.in_thread() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM
+) -> Iterator[Server]:
+    """A running `dtbot serve` with every provider configured against the fake upstream."""
+    directory = tmp_path_factory.mktemp(f"gateway-{request.param}")
+    (directory / "config.toml").write_text(GATEWAY_CONFIG)
+    with provision(request.param, directory) as made:
+        running = Server(directory, made, provider_env(fake_llm)).start()
         try:
             yield running
         finally:

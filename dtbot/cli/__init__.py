@@ -1,11 +1,11 @@
-"""The `dtbot` command: server, administration, and (later) chat and dashboard."""
+"""The `dtbot` command: the server, the chat REPL and scripted administration."""
 
 from __future__ import annotations
 
 import typer
 
 from dtbot import __version__
-from dtbot.cli import keys, settings, system
+from dtbot.cli import chat, keys, settings, system
 
 app = typer.Typer(
     name="dtbot",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(system.serve)
+app.command("chat")(chat.chat)
 app.command("stats")(system.stats)
 app.command("health")(system.health)
 app.add_typer(system.db_app, name="db")

@@ -22,7 +22,8 @@ from dtbot.errors import ConfigError
 
 CONFIG_ENV = "DTBOT_CONFIG"
 
-# The API document's `.env` names, plus ANTHROPIC_* and a *_BASE_URL per provider.
+# The API document's `.env` names and dtbot's own. Each provider NAME (the four built-in ones and any
+# added in config.toml) also reads NAME_API_KEY and NAME_BASE_URL, e.g. OPENAI_API_KEY, DEEPSEEK_BASE_URL.
 ENV_KEYS: dict[str, str] = {
     "HOST": "server.host",
     "PORT": "server.port",
@@ -34,14 +35,6 @@ ENV_KEYS: dict[str, str] = {
     "API_RATE_LIMIT": "limits.rate_limit_per_minute",
     "MAX_TOKENS_PER_REQUEST": "limits.max_tokens_per_request",
     "DEFAULT_MODEL": "limits.default_model",
-    "OPENAI_API_KEY": "providers.openai.api_key",
-    "OPENAI_BASE_URL": "providers.openai.base_url",
-    "ZHIPU_API_KEY": "providers.zhipu.api_key",
-    "ZHIPU_BASE_URL": "providers.zhipu.base_url",
-    "DASHSCOPE_API_KEY": "providers.dashscope.api_key",
-    "DASHSCOPE_BASE_URL": "providers.dashscope.base_url",
-    "ANTHROPIC_API_KEY": "providers.anthropic.api_key",
-    "ANTHROPIC_BASE_URL": "providers.anthropic.base_url",
     "DINGTALK_APP_KEY": "dingtalk.app_key",
     "DINGTALK_APP_SECRET": "dingtalk.app_secret",
     "DINGTALK_WEBHOOK_SECRET": "dingtalk.webhook_secret",
@@ -52,6 +45,18 @@ ENV_KEYS: dict[str, str] = {
 
 _DB_SCHEMES = re.compile(r"^(sqlite|sqlite\+aiosqlite|mysql|mysql\+aiomysql|mariadb)://")
 _REDIS_SCHEMES = re.compile(r"^(redis|rediss|unix)://")
+
+
+def provider_env_keys(providers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """NAME_API_KEY and NAME_BASE_URL for every provider, e.g. ("OPENAI_API_KEY", "providers.openai.api_key")."""
+    pairs = []
+    for name in providers:
+        prefix = re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+        pairs += [
+            (f"{prefix}_API_KEY", f"providers.{name}.api_key"),
+            (f"{prefix}_BASE_URL", f"providers.{name}.base_url"),
+        ]
+    return pairs
 
 
 def config_path(explicit: str | Path | None, environ: Mapping[str, str]) -> Path | None:
@@ -79,7 +84,7 @@ def load_config(
     file = config_path(path, environ)
     if file is not None:
         _deep_merge(merged, _read_toml(file))
-    for name, dotted in ENV_KEYS.items():
+    for name, dotted in [*ENV_KEYS.items(), *provider_env_keys(merged.get("providers", {}))]:
         if name in environ:
             _set_dotted(merged, dotted, environ[name])
             origin[dotted] = name

@@ -16,10 +16,19 @@ Positive = Annotated[int, Meta(ge=1)]
 Seconds = Annotated[float, Meta(gt=0)]
 Price = Annotated[float, Meta(ge=0)]
 LogLevel = Literal["debug", "info", "warning", "error"]
+SECRET_FIELDS = frozenset({"api_key", "app_secret", "webhook_secret", "jwt_secret"})
 
 
 class Section(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every section: unknown keys are a configuration error."""
+    """Base of every section: unknown keys are a configuration error; secrets never show in its repr."""
+
+    def __repr__(self) -> str:
+        fields = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            shown = "'***'" if value and name in SECRET_FIELDS else repr(value)
+            fields.append(f"{name}={shown}")
+        return f"{type(self).__name__}({', '.join(fields)})"
 
 
 class ServerConfig(Section):
@@ -54,6 +63,7 @@ class ProviderConfig(Section):
     first_token_timeout: Seconds = 60.0
     total_timeout: Seconds = 600.0
     max_retries: Annotated[int, Meta(ge=0, le=10)] = 2
+    retry_backoff: Seconds = 0.2
 
     @property
     def configured(self) -> bool:

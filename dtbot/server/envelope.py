@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from msgspec import Struct
 
+from dtbot.errors import DtbotError
+
 T = TypeVar("T")
 
 
@@ -35,6 +37,17 @@ class ErrorEnvelope(Struct, rename="camel"):
     timestamp: datetime
     request_id: str
     error: ErrorDetail
+
+
+class OpenAIError(Struct):
+    """OpenAI's bare error body, for the `/api/v1` routes."""
+
+    error: ErrorDetail
+
+
+def error_detail(error: DtbotError) -> ErrorDetail:
+    """OpenAI's error object for one of our errors."""
+    return ErrorDetail(message=error.message, type=error.openai_type, code=error.code)
 
 
 def ok(data: T, message: str = "success") -> Envelope[T]:

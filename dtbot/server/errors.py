@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from dtbot import logs
 from dtbot.clock import local, utcnow
 from dtbot.errors import DtbotError, InvalidParameter, NotFound, PayloadTooLarge, PermissionDenied
-from dtbot.server.envelope import ErrorDetail, ErrorEnvelope
+from dtbot.server.envelope import ErrorEnvelope, OpenAIError, error_detail
 from dtbot.server.requestid import request_id_of
 
 _log = logs.get("server")
@@ -21,8 +21,14 @@ _BY_STATUS: dict[int, type[DtbotError]] = {
 }
 
 
-def error_response(request: Request, error: DtbotError) -> Response[ErrorEnvelope]:
-    """The envelope for `error`, with its status and headers (`Retry-After` …)."""
+OPENAI_PREFIX = "/api/v1/"
+
+
+def error_response(request: Request, error: DtbotError) -> Response[ErrorEnvelope | OpenAIError]:
+    """The envelope for `error` (OpenAI's bare error under /api/v1), with its status and headers."""
+    detail = error_detail(error)
+    if request.url.path.startswith(OPENAI_PREFIX):
+        return Response(OpenAIError(detail), status_code=error.status, headers=error.headers)
     zone = request.app.state.runtime.zone
     body = ErrorEnvelope(
         code=error.code,
@@ -30,7 +36,7 @@ def error_response(request: Request, error: DtbotError) -> Response[ErrorEnvelop
         data=None,
         timestamp=local(utcnow(), zone),
         request_id=request_id_of(request.scope),
-        error=ErrorDetail(message=error.message, type=error.openai_type, code=error.code),
+        error=detail,
     )
     return Response(body, status_code=error.status, headers=error.headers)
 

@@ -11,13 +11,18 @@ from dtbot import logs
 from dtbot.cache import Cache, build_cache
 from dtbot.clock import zone
 from dtbot.config import Config
+from dtbot.errors import DatabaseUnavailable
+from dtbot.providers import ProviderRegistry, ProviderSettings
 from dtbot.services.access import AccessService
+from dtbot.services.chat import ChatService
+from dtbot.services.conversations import ConversationService
 from dtbot.services.events import KEYS_CHANGED
 from dtbot.services.health import HealthService
 from dtbot.services.keys import KeyService
+from dtbot.services.models import ModelService
 from dtbot.services.settings import RuntimeSettings, SettingsService
 from dtbot.services.stats import StatsService
-from dtbot.services.usage import UsageService
+from dtbot.services.usage import UsageRecorder, UsageService
 from dtbot.store import Database
 
 
@@ -35,6 +40,11 @@ class Runtime:
         self.settings = SettingsService(self.db, self.cache, config)
         self.access = AccessService(self.keys, self.settings, self.cache)
         self.usage = UsageService(self.db)
+        self.recorder = UsageRecorder(self.usage)
+        self.models = ModelService(config)
+        self.providers = ProviderRegistry(provider_settings(config))
+        self.conversations = ConversationService(self.db, self.models, self.settings, self.zone)
+        self.chat = ChatService(self.models, self.providers, self.settings, self.recorder, self.conversations)
         self.stats = StatsService(self.db, self.zone)
         self.health = HealthService(self.db, self.cache, config, self.zone)
         self._tasks: list[asyncio.Task[None]] = []
@@ -44,6 +54,7 @@ class Runtime:
         self.settings.on_change(_apply_logging)
         _apply_logging(await self.settings.load())
         self._tasks.append(asyncio.create_task(self.settings.watch(self._on_event), name="settings-watch"))
+        self.recorder.start()
 
     def _on_event(self, event: str) -> None:
         if event == KEYS_CHANGED:
@@ -56,8 +67,31 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.chat.drain()
+        await self.providers.close()
+        with contextlib.suppress(DatabaseUnavailable):
+            await self.recorder.close()
         await self.cache.close()
         await self.db.close()
+
+
+def provider_settings(config: Config) -> list[ProviderSettings]:
+    """The adapters' settings for every provider that has a key."""
+    return [
+        ProviderSettings(
+            name=name,
+            kind=provider.kind,
+            api_key=provider.api_key,
+            base_url=provider.base_url,
+            connect_timeout=provider.connect_timeout,
+            first_token_timeout=provider.first_token_timeout,
+            total_timeout=provider.total_timeout,
+            max_retries=provider.max_retries,
+            retry_backoff=provider.retry_backoff,
+        )
+        for name, provider in config.providers.items()
+        if provider.configured
+    ]
 
 
 def _apply_logging(settings: RuntimeSettings) -> None:
