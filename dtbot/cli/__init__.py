@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dtbot import __version__
-from dtbot.cli import chat, keys, settings, system
+from dtbot.cli import chat, conversations, keys, settings, system
 
 app = typer.Typer(
     name="dtbot",
@@ -21,6 +21,7 @@ app.command("health")(system.health)
 app.add_typer(system.db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(settings.app, name="config")
+app.add_typer(conversations.app, name="conversations")
 
 
 def _version(value: bool) -> None:

@@ -14,11 +14,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import msgspec
 import typer
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory
@@ -30,12 +29,16 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from dtbot.cli.common import ConfigOption, JsonOption, config_from, emit_json, friendly, out
+from dtbot.config import Config
 from dtbot.errors import DtbotError
 from dtbot.services.chat import Caller
 from dtbot.services.chat_types import ChatCompletionRequest, ChatMessage
+from dtbot.services.conversations import ConversationIn
+from dtbot.services.export import all_messages
 from dtbot.services.runtime import Runtime, open_runtime
 
 CALLER = Caller(source="cli")
+TITLE_LENGTH = 40
 HELP = """\
 /model [ID]     show the model, or switch to ID
 /models         list the models and whether each is available
@@ -56,23 +59,35 @@ def history_file() -> Path:
 
 @dataclass
 class Session:
-    """What the conversation so far is: model, system prompt, messages."""
+    """The model, the system prompt and, once saved, the conversation the answers go into."""
 
     model: str
     system: str = ""
-    messages: list[dict[str, str]] = field(default_factory=list)
+    conversation_id: str | None = None
 
-    def request(self, *, stream: bool) -> ChatCompletionRequest:
-        """The request for the next answer, with the whole session as context."""
-        system = [{"role": "system", "content": self.system}] if self.system else []
-        messages = [msgspec.convert(m, ChatMessage) for m in [*system, *self.messages]]
-        return ChatCompletionRequest(model=self.model, messages=messages, stream=stream)
+    def request(self, text: str, *, stream: bool) -> ChatCompletionRequest:
+        """The request for the answer to `text`; inside a conversation the service adds the history."""
+        system = [] if self.conversation_id or not self.system else [ChatMessage(role="system", content=self.system)]
+        return ChatCompletionRequest(
+            model=self.model,
+            messages=[*system, ChatMessage(role="user", content=text)],
+            stream=stream,
+            conversation_id=self.conversation_id,
+        )
+
+    async def save(self, runtime: Runtime, first_text: str) -> str:
+        """Start a conversation for this session (titled after its first message), once."""
+        if self.conversation_id is None:
+            title = " ".join(first_text.split())[:TITLE_LENGTH]
+            data = ConversationIn(title=title, model=self.model, system_prompt=self.system)
+            self.conversation_id = (await runtime.conversations.create(data, None, source="cli")).conversation_id
+        return self.conversation_id
 
 
-async def answer_once(runtime: Runtime, session: Session, write: Callable[[str], Any]) -> str:
-    """Stream one answer to `write` piece by piece and return it whole."""
+async def answer_once(runtime: Runtime, session: Session, text: str, write: Callable[[str], Any]) -> str:
+    """Stream the answer to `text` into `write` piece by piece and return it whole."""
     parts: list[str] = []
-    chunks = await runtime.chat.stream(session.request(stream=True), CALLER)
+    chunks = await runtime.chat.stream(session.request(text, stream=True), CALLER)
     async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             for choice in chunk.choices:
@@ -101,7 +116,11 @@ class Repl:
 
     async def run(self) -> None:
         """Read, answer, repeat until /exit or end of input."""
-        self.console.print(f"dtbot chat · model [bold]{self.session.model}[/bold] · /help for commands, Ctrl-D to quit")
+        where = f" · conversation {self.session.conversation_id}" if self.session.conversation_id else ""
+        self.console.print(
+            f"dtbot chat · model [bold]{self.session.model}[/bold]{where} · /help for commands, Ctrl-D to quit",
+            highlight=False,
+        )
         while True:
             try:
                 line = (await self.prompt.prompt_async("› ")).strip()
@@ -118,8 +137,12 @@ class Repl:
             await self.ask(line)
 
     async def ask(self, text: str) -> None:
-        """Send `text` and render the answer live; Ctrl-C stops it and keeps what arrived."""
-        self.session.messages.append({"role": "user", "content": text})
+        """Send `text` and render the answer live; Ctrl-C stops it (what arrived is kept, marked cut off)."""
+        try:
+            await self.session.save(self.runtime, text)
+        except DtbotError as error:
+            self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
+            return
         shown: list[str] = []
         loop = asyncio.get_running_loop()
         with Live(Markdown(""), console=self.console, refresh_per_second=12) as live:
@@ -128,22 +151,18 @@ class Repl:
                 shown.append(piece)
                 live.update(Markdown("".join(shown)))
 
-            task = asyncio.ensure_future(answer_once(self.runtime, self.session, show))
+            task = asyncio.ensure_future(answer_once(self.runtime, self.session, text, show))
             with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
                 loop.add_signal_handler(signal.SIGINT, task.cancel)
             try:
-                answer = await task
+                await task
             except asyncio.CancelledError:
-                answer = "".join(shown)
                 self.console.print("[dim](stopped)[/dim]")
             except DtbotError as error:
-                self.session.messages.pop()
                 self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
-                return
             finally:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signal.SIGINT)
-        self.session.messages.append({"role": "assistant", "content": answer})
 
     async def command(self, line: str) -> bool:
         """Run a slash command; False means leave."""
@@ -154,33 +173,48 @@ class Repl:
         if name == "/help":
             self.console.print(HELP, highlight=False)
         elif name == "/model":
-            self.switch_model(argument)
+            await self.switch_model(argument)
         elif name == "/models":
             self.console.print(self.models_table())
         elif name == "/system":
-            self.session.system = argument
-            self.console.print("System prompt " + ("set." if argument else "cleared."))
+            await self.set_system(argument)
         elif name == "/reset":
-            self.session.messages.clear()
-            self.console.print("Session reset.")
+            self.session.conversation_id = None
+            self.console.print("New conversation: the next message starts it.")
         elif name == "/history":
-            for message in self.session.messages:
-                self.console.print(f"[bold]{message['role']}[/bold]: {message['content']}", highlight=False)
+            await self.show_history()
         else:
             self.console.print(f"[red]unknown command {name}[/red]; /help lists them", highlight=False)
         return True
 
-    def switch_model(self, model: str) -> None:
+    async def switch_model(self, model: str) -> None:
         if not model:
             self.console.print(f"model: {self.session.model}")
             return
         try:
             self.runtime.models.resolve(model)
+            if self.session.conversation_id:
+                await self.runtime.conversations.update(self.session.conversation_id, None, model=model)
         except DtbotError as error:
             self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
             return
         self.session.model = model
         self.console.print(f"model: {model}")
+
+    async def set_system(self, text: str) -> None:
+        self.session.system = text
+        if self.session.conversation_id:
+            await self.runtime.conversations.update(self.session.conversation_id, None, system_prompt=text)
+        self.console.print("System prompt " + ("set." if text else "cleared."))
+
+    async def show_history(self) -> None:
+        if not self.session.conversation_id:
+            self.console.print("No messages yet.")
+            return
+        export = await all_messages(self.runtime.conversations, self.session.conversation_id, None)
+        for message in export.messages:
+            cut = " [dim](cut off)[/dim]" if message.cut_off else ""
+            self.console.print(f"[bold]{message.role}[/bold]{cut}: {message.content}", highlight=False)
 
     def models_table(self) -> Table:
         table = Table("model", "provider", "available", "context", "price in/out per 1K")
@@ -195,25 +229,38 @@ def chat(
     text: Annotated[str | None, typer.Argument(help="Ask this, print just the answer.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model id [default: defaultModel].")] = None,
     system: Annotated[str, typer.Option("--system", "-s", help="System prompt.")] = "",
+    conversation: Annotated[
+        str | None, typer.Option("--conversation", help="Continue this stored conversation (conv_…).")
+    ] = None,
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Chat with any configured model: one question, piped input, or an interactive session."""
+    """Chat with any configured model: one question, piped input, or an interactive session.
+
+    The interactive session is saved as a conversation; a question or piped
+    input is saved only into the conversation given with --conversation.
+    """
     if text is None and not sys.stdin.isatty():
         text = sys.stdin.read()
-    asyncio.run(_chat(config_from(config), text, model, system, json))
+    asyncio.run(_chat(config_from(config), text, model, system, conversation, json))
 
 
-async def _chat(config: Any, text: str | None, model: str | None, system: str, as_json: bool) -> None:
+async def _chat(
+    config: Config, text: str | None, model: str | None, system: str, conversation: str | None, as_json: bool
+) -> None:
     async with open_runtime(config) as runtime:
-        session = Session(model=model or (await runtime.settings.load()).default_model, system=system)
+        default = (await runtime.settings.load()).default_model
+        session = Session(model=model or default, system=system)
+        if conversation:
+            stored = await runtime.conversations.get(conversation, None)
+            session = Session(model=model or stored.model, system=stored.system_prompt, conversation_id=conversation)
         if text is None:
             await Repl(runtime, session, out).run()
             return
-        session.messages.append({"role": "user", "content": text.strip()})
         if as_json:
-            emit_json(await runtime.chat.complete(session.request(stream=False), CALLER))
+            emit_json(await runtime.chat.complete(session.request(text.strip(), stream=False), CALLER))
             return
-        answer = await answer_once(runtime, session, lambda piece: (sys.stdout.write(piece), sys.stdout.flush()))
+        write = sys.stdout.write
+        answer = await answer_once(runtime, session, text.strip(), lambda piece: (write(piece), sys.stdout.flush()))
         if not answer.endswith("\n"):
-            sys.stdout.write("\n")
+            write("\n")

@@ -108,8 +108,8 @@ class HttpProvider(Provider):
 
     async def stream(self, req: ChatRequest) -> AsyncIterator[Delta | Usage]:
         """The answer piece by piece; retried only until the first piece is yielded."""
-        opened = await self._retrying(partial(self._open_stream, self.encode_request(req, stream=True)))
-        response, items, first = opened
+        opened = partial(self._open_stream, self.encode_request(req, stream=True))
+        response, items, first = await self._retrying(opened)
         try:
             with self._translated(before_output=False):
                 if first is None:

@@ -17,6 +17,7 @@ from dtbot.server.auth import PUBLIC, ApiKeyMiddleware
 from dtbot.server.errors import EXCEPTION_HANDLERS
 from dtbot.server.requestid import add_request_id
 from dtbot.server.routes.chat import chat_completions, models, openai_models
+from dtbot.server.routes.conversations import ConversationsController
 from dtbot.server.routes.keys import KeysController
 from dtbot.server.routes.system import AdminController, health
 from dtbot.server.state import provide_runtime
@@ -45,6 +46,7 @@ def create_app(config: Config | None = None) -> Litestar:
             KeysController,
             models,
             chat_completions,
+            ConversationsController,
             Router(path="/v1", route_handlers=[openai_models, chat_completions]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

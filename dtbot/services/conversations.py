@@ -250,6 +250,28 @@ class ConversationService:
         async with self._db.session() as session:
             return [Turn(*row) for row in (await session.execute(query)).all()]
 
+    async def update(
+        self,
+        conversation_id: str,
+        owner: Principal | None,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+    ) -> ConversationOut:
+        """Switch the model (40004 when unknown) or replace the system prompt."""
+        if model is not None:
+            self._models.require_known(model)
+        row = await self.row(conversation_id, owner)
+        changes = {"model": model, "system_prompt": system_prompt}
+        async with self._db.session() as session:
+            for name, value in changes.items():
+                if value is not None:
+                    setattr(row, name, value)
+            row.updated_at = utcnow()
+            await session.merge(row)
+            await session.commit()
+        return self._out(row)
+
     async def delete(self, conversation_id: str, owner: Principal | None) -> None:
         """Remove the conversation and its messages."""
         await self.row(conversation_id, owner)
