@@ -84,3 +84,15 @@ async def test_redis_down_raises_cache_unavailable() -> None:
             await dead.set_if_absent("k", "v", 1)
     finally:
         await dead.close()
+
+
+async def test_queue_hands_each_item_to_one_consumer(cache: Cache) -> None:
+    queue = unique("queue")
+    for item in ("a", "b", "c"):
+        await cache.enqueue(queue, item)
+    taken = [await cache.dequeue(queue, f"worker-{i}", 1) for i in range(3)]
+    assert sorted(entry.item for entry in taken if entry) == ["a", "b", "c"]
+    assert await cache.dequeue(queue, "worker-0", 0.1) is None
+    for entry in taken:
+        assert entry is not None
+        await cache.ack(queue, entry)

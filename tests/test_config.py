@@ -74,6 +74,8 @@ fallbacks = ["glm-4"]
         ({"REDIS_URL": "memcached://x"}, "REDIS_URL (redis.url)"),
         ({"DTBOT_TIMEZONE": "Mars/Base"}, "unknown time zone"),
         ({"DEFAULT_MODEL": "gpt-99"}, "DEFAULT_MODEL (limits.default_model): unknown model"),
+        ({"DINGTALK_WEBHOOK_ALLOWLIST": "https://ok.example,oapi.dingtalk.com"}, "is not an origin"),
+        ({"DINGTALK_MODE": "carrier-pigeon"}, "DINGTALK_MODE (dingtalk.mode)"),
     ],
 )
 def test_a_bad_value_names_its_key(environ: dict[str, str], expected: str) -> None:

@@ -1,6 +1,6 @@
 """Rate limits, dedup, counters and pub/sub: in-process by default, Redis when `REDIS_URL` is set."""
 
-from dtbot.cache.base import Cache, RateDecision, Subscription
+from dtbot.cache.base import Cache, QueueEntry, RateDecision, Subscription
 from dtbot.cache.memory import MemoryCache
 from dtbot.cache.redis import RedisCache
 
@@ -10,4 +10,4 @@ def build_cache(redis_url: str) -> Cache:
     return RedisCache(redis_url) if redis_url else MemoryCache()
 
 
-__all__ = ["Cache", "MemoryCache", "RateDecision", "RedisCache", "Subscription", "build_cache"]
+__all__ = ["Cache", "MemoryCache", "QueueEntry", "RateDecision", "RedisCache", "Subscription", "build_cache"]

@@ -22,6 +22,14 @@ class RateDecision:
     retry_after: int  # whole seconds until a request would be allowed; 0 when allowed
 
 
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One item taken from a queue: its queue-level id (for `ack`) and its value."""
+
+    id: str
+    item: str
+
+
 class Subscription(Protocol):
     """Messages of one channel, read one at a time."""
 
@@ -57,6 +65,18 @@ class Cache(Protocol):
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
         """A context giving the messages published on `channel` after it was entered."""
+        ...
+
+    async def enqueue(self, queue: str, item: str) -> None:
+        """Append `item` to a work queue (a Redis Stream, shared by every replica's consumers)."""
+        ...
+
+    async def dequeue(self, queue: str, consumer: str, seconds: float) -> QueueEntry | None:
+        """The next item no consumer of the group has taken, waiting up to `seconds`."""
+        ...
+
+    async def ack(self, queue: str, entry: QueueEntry) -> None:
+        """Mark an item done, so it is not handed out again."""
         ...
 
     async def ping(self) -> bool:

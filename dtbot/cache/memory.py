@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from limits.aio.storage import MemoryStorage
 
-from dtbot.cache.base import LimitsRateLimiter, RateDecision
+from dtbot.cache.base import LimitsRateLimiter, QueueEntry, RateDecision
 
 
 class _QueueSubscription:
@@ -32,6 +32,7 @@ class MemoryCache:
         self._values: dict[str, tuple[str, float | None]] = {}
         self._channels: dict[str, set[asyncio.Queue[str]]] = {}
         self._limiter = LimitsRateLimiter(MemoryStorage())
+        self._queues: dict[str, asyncio.Queue[str]] = {}
 
     def _live(self, key: str) -> str | None:
         entry = self._values.get(key)
@@ -79,6 +80,22 @@ class MemoryCache:
             yield subscription
         finally:
             self._channels[channel].discard(subscription.queue)
+
+    def _queue(self, name: str) -> asyncio.Queue[str]:
+        return self._queues.setdefault(name, asyncio.Queue())
+
+    async def enqueue(self, queue: str, item: str) -> None:
+        self._queue(queue).put_nowait(item)
+
+    async def dequeue(self, queue: str, consumer: str, seconds: float) -> QueueEntry | None:
+        try:
+            item = await asyncio.wait_for(self._queue(queue).get(), seconds)
+        except TimeoutError:
+            return None
+        return QueueEntry(item, item)
+
+    async def ack(self, queue: str, entry: QueueEntry) -> None:
+        """Nothing to do: an item leaves the in-process queue when it is taken."""
 
     async def ping(self) -> bool:
         return True

@@ -14,12 +14,13 @@ from limits.errors import StorageError
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from dtbot.cache.base import LimitsRateLimiter, RateDecision
+from dtbot.cache.base import LimitsRateLimiter, QueueEntry, RateDecision
 from dtbot.errors import CacheUnavailable
 
 T = TypeVar("T")
 _PREFIX = "dtbot:"
 _TIMEOUT = 2.0
+_GROUP = "workers"  # one consumer group: every replica's workers share the stream
 
 # Sets the key to `amount` with an expiry when it is new, else adds to it: one round trip, atomic.
 _INCR = """
@@ -68,6 +69,7 @@ class RedisCache:
         options: dict[str, Any] = {"socket_timeout": _TIMEOUT, "socket_connect_timeout": _TIMEOUT}
         self._client = aioredis.from_url(url, decode_responses=True, **options)
         self._incr = self._client.register_script(_INCR)
+        self._groups: set[str] = set()
         self._limiter = LimitsRateLimiter(
             RedisStorage(
                 url.replace("redis://", "async+redis://", 1).replace("rediss://", "async+rediss://", 1),
@@ -112,6 +114,36 @@ class RedisCache:
             yield subscription
         finally:
             await pubsub.aclose()
+
+    async def enqueue(self, queue: str, item: str) -> None:
+        await self._call(lambda: self._client.xadd(_PREFIX + queue, {"item": item}, maxlen=100_000, approximate=True))
+
+    async def _ensure_group(self, stream: str) -> None:
+        if stream in self._groups:
+            return
+        try:
+            await self._call(lambda: self._client.xgroup_create(stream, _GROUP, id="0", mkstream=True))
+        except CacheUnavailable as error:
+            if "BUSYGROUP" not in str(error.__cause__):  # the group exists already: fine
+                raise
+        self._groups.add(stream)
+
+    async def dequeue(self, queue: str, consumer: str, seconds: float) -> QueueEntry | None:
+        stream = _PREFIX + queue
+        await self._ensure_group(stream)
+        # Block below the socket timeout so a quiet queue is not taken for a dead connection.
+        block = int(min(seconds, _TIMEOUT / 2) * 1000)
+        found = await self._call(
+            lambda: self._client.xreadgroup(_GROUP, consumer, {stream: ">"}, count=1, block=max(block, 1))
+        )
+        if not found:
+            return None
+        entry_id, fields = found[0][1][0]
+        return QueueEntry(entry_id, fields["item"])
+
+    async def ack(self, queue: str, entry: QueueEntry) -> None:
+        stream = _PREFIX + queue
+        await self._call(lambda: self._client.xack(stream, _GROUP, entry.id))
 
     async def ping(self) -> bool:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dtbot import __version__
-from dtbot.cli import chat, conversations, keys, settings, system
+from dtbot.cli import chat, conversations, dingtalk, keys, settings, system
 
 app = typer.Typer(
     name="dtbot",
@@ -22,6 +22,7 @@ app.add_typer(system.db_app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(settings.app, name="config")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(dingtalk.app, name="dingtalk")
 
 
 def _version(value: bool) -> None:

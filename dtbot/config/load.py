@@ -40,11 +40,14 @@ ENV_KEYS: dict[str, str] = {
     "DINGTALK_WEBHOOK_SECRET": "dingtalk.webhook_secret",
     "DINGTALK_API_BASE": "dingtalk.api_base",
     "DINGTALK_WEBHOOK_ALLOWLIST": "dingtalk.webhook_allowlist",
+    "DINGTALK_ROBOT_CODE": "dingtalk.robot_code",
+    "DINGTALK_MODE": "dingtalk.mode",
     "JWT_SECRET": "security.jwt_secret",
 }
 
 _DB_SCHEMES = re.compile(r"^(sqlite|sqlite\+aiosqlite|mysql|mysql\+aiomysql|mariadb)://")
 _REDIS_SCHEMES = re.compile(r"^(redis|rediss|unix)://")
+_ORIGIN = re.compile(r"^https?://[^/\s?#@]+$")
 
 
 def provider_env_keys(providers: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -141,20 +144,20 @@ def _describe(exc: msgspec.ValidationError, origin: Mapping[str, str]) -> str:
     return f"config: {_name(dotted, origin)}: {problem[0].lower()}{problem[1:]}"
 
 
-def _check(config: Config, origin: Mapping[str, str]) -> None:
+def _check(config: Config, origin_map: Mapping[str, str]) -> None:
     """Checks that span fields or need more than a type."""
     if not _DB_SCHEMES.match(config.database.url):
         raise ConfigError(
-            f"config: {_name('database.url', origin)}: unsupported URL; "
+            f"config: {_name('database.url', origin_map)}: unsupported URL; "
             "use sqlite:///path.db or mysql://user:pass@host:3306/db"
         )
     if config.redis.url and not _REDIS_SCHEMES.match(config.redis.url):
-        raise ConfigError(f"config: {_name('redis.url', origin)}: use redis://host:6379/0, or leave it empty")
+        raise ConfigError(f"config: {_name('redis.url', origin_map)}: use redis://host:6379/0, or leave it empty")
     try:
         zone(config.server.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"config: {_name('server.timezone', origin)}: unknown time zone {config.server.timezone!r}"
+            f"config: {_name('server.timezone', origin_map)}: unknown time zone {config.server.timezone!r}"
         ) from None
     for model_id, model in config.models.items():
         if model.provider not in config.providers:
@@ -162,7 +165,15 @@ def _check(config: Config, origin: Mapping[str, str]) -> None:
         for fallback in model.fallbacks:
             if fallback not in config.models:
                 raise ConfigError(f"config: models.{model_id}.fallbacks: unknown model {fallback!r}")
+    for origin in config.dingtalk.allowlist:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                f"config: {_name('dingtalk.webhook_allowlist', origin_map)}: {origin!r} is not an origin; "
+                "expected scheme://host[:port], comma-separated"
+            )
+    if config.dingtalk.model and config.dingtalk.model not in config.models:
+        raise ConfigError(f"config: dingtalk.model: unknown model {config.dingtalk.model!r}")
     if config.limits.default_model not in config.models:
         raise ConfigError(
-            f"config: {_name('limits.default_model', origin)}: unknown model {config.limits.default_model!r}"
+            f"config: {_name('limits.default_model', origin_map)}: unknown model {config.limits.default_model!r}"
         )

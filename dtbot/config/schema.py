@@ -83,12 +83,55 @@ class ModelConfig(Section):
     fallbacks: list[str] = msgspec.field(default_factory=list)
 
 
+class RobotTexts(Section):
+    """What the robot says besides the model's answers (Chinese by default)."""
+
+    help: str = (
+        "我是智能助手，直接提问即可。可用命令：\n"
+        "/help 帮助：显示本说明\n/reset 重置：开始新的对话\n"
+        "/model [模型] 模型：查看或切换模型\n/usage 用量：查看今日用量"
+    )
+    reset: str = "好的，已开始新的对话。"
+    unsupported: str = "暂时只能处理文字和语音消息，图片和文件还不支持哦。"
+    not_allowed: str = "抱歉，您没有使用此机器人的权限。"
+    rate_limited: str = "消息太频繁了，请稍后再试。"
+    quota_exceeded: str = "今日用量已达上限，请明天再来。"
+    blocked: str = "抱歉，这个问题无法回答。"
+    failed: str = "抱歉，模型服务暂时不可用，请稍后再试。"
+    empty: str = "请问有什么可以帮您？"
+
+
 class DingTalkConfig(Section):
     app_key: str = ""
     app_secret: str = ""
     webhook_secret: str = ""
+    robot_code: str = ""  # for OpenAPI sends; DingTalk's robotCode, usually the app key
     api_base: str = "https://api.dingtalk.com"
     webhook_allowlist: str = "https://oapi.dingtalk.com,https://api.dingtalk.com"
+    mode: Literal["webhook", "stream"] = "webhook"
+    model: str = ""  # empty: the runtime defaultModel
+    system_prompt: str = "你是企业钉钉里的智能助手，请用简洁的中文回答。"
+    group_context: Literal["sender", "group"] = "sender"  # one conversation per group and sender, or per group
+    allow_users: list[str] = msgspec.field(default_factory=list)  # staff ids; empty: everyone
+    allow_groups: list[str] = msgspec.field(default_factory=list)  # conversation ids; empty: every group
+    sender_rate_per_minute: Annotated[int, Meta(ge=0)] = 20  # 0: no limit
+    sender_daily_tokens: Annotated[int, Meta(ge=0)] = 0  # 0: no limit
+    sensitive_words: list[str] = msgspec.field(default_factory=list)
+    text_reply_limit: Positive = 200  # answers up to this many characters without Markdown go out as text
+    workers: Annotated[int, Meta(ge=1, le=64)] = 4
+    lease_seconds: Seconds = 30.0  # a worker that stops renewing its claim this long is taken for dead
+    requeue_seconds: Seconds = 10.0  # a message queued this long without a worker is queued again
+    texts: RobotTexts = msgspec.field(default_factory=RobotTexts)
+
+    @property
+    def enabled(self) -> bool:
+        """True when callbacks can be verified (a secret is set)."""
+        return bool(self.app_secret or self.webhook_secret)
+
+    @property
+    def allowlist(self) -> list[str]:
+        """The origins webhooks may be posted to."""
+        return [origin.strip().rstrip("/") for origin in self.webhook_allowlist.split(",") if origin.strip()]
 
 
 class SecurityConfig(Section):

@@ -18,6 +18,7 @@ from dtbot.server.errors import EXCEPTION_HANDLERS
 from dtbot.server.requestid import add_request_id
 from dtbot.server.routes.chat import chat_completions, models, openai_models
 from dtbot.server.routes.conversations import ConversationsController
+from dtbot.server.routes.dingtalk import dingtalk_send, dingtalk_webhook
 from dtbot.server.routes.keys import KeysController
 from dtbot.server.routes.system import AdminController, health
 from dtbot.server.state import provide_runtime
@@ -33,7 +34,7 @@ def create_app(config: Config | None = None) -> Litestar:
         runtime = Runtime(config)
         app.state.runtime = runtime
         try:
-            await runtime.start()
+            await runtime.start(robot=True)
             yield
         finally:
             await runtime.close()
@@ -47,6 +48,8 @@ def create_app(config: Config | None = None) -> Litestar:
             models,
             chat_completions,
             ConversationsController,
+            dingtalk_webhook,
+            dingtalk_send,
             Router(path="/v1", route_handlers=[openai_models, chat_completions]),
         ],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

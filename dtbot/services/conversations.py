@@ -139,8 +139,13 @@ class ConversationService:
             return query
         return query.where(Conversation.owner_key_id == owner.key_id)
 
-    async def create(self, data: ConversationIn, owner: Principal | None, *, source: str = "api") -> ConversationOut:
-        """A new conversation; a missing model takes the runtime `defaultModel`, an unknown one is 40004."""
+    async def create(
+        self, data: ConversationIn, owner: Principal | None, *, source: str = "api", external_key: str | None = None
+    ) -> ConversationOut:
+        """A new conversation; a missing model takes the runtime `defaultModel`, an unknown one is 40004.
+
+        `external_key` ties it to something outside (a DingTalk chat and sender); `latest_for` finds it again.
+        """
         model = data.model or self._settings.current.default_model
         self._models.require_known(model)
         now = utcnow()
@@ -154,6 +159,7 @@ class ConversationService:
             max_tokens=data.max_tokens,
             temperature=data.temperature,
             source=source,
+            external_key=external_key,
             message_count=0,
             token_usage=0,
             created_at=now,
@@ -163,6 +169,18 @@ class ConversationService:
             session.add(row)
             await session.commit()
         return self._out(row)
+
+    async def latest_for(self, external_key: str) -> ConversationOut | None:
+        """The newest conversation made for `external_key`, if any."""
+        query = (
+            select(Conversation)
+            .where(Conversation.external_key == external_key)
+            .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+            .limit(1)
+        )
+        async with self._db.session() as session:
+            found = await session.scalar(query)
+        return None if found is None else self._out(found)
 
     async def row(self, conversation_id: str, owner: Principal | None) -> Conversation:
         """The stored conversation; 404 when missing or someone else's."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from msgspec import Struct
 from sqlalchemy import case, func, select, union
@@ -42,11 +42,19 @@ class StatsService:
 
     def __init__(self, db: Database, zone: tzinfo) -> None:
         self._db = db
-        self._zone = zone
+        self.zone = zone
+
+    async def user_tokens_since(self, user_id: str, since: datetime) -> int:
+        """Tokens used by one user (a DingTalk sender, an API `user`) since a time."""
+        query = select(func.coalesce(func.sum(UsageRecord.total_tokens), 0)).where(
+            UsageRecord.user_id == user_id, UsageRecord.created_at >= since
+        )
+        async with self._db.session() as session:
+            return int(await session.scalar(query) or 0)
 
     async def summary(self) -> Stats:
         """Totals, today's figures (the day in the configured time zone) and model shares."""
-        today = local_day_start(utcnow(), self._zone)
+        today = local_day_start(utcnow(), self.zone)
         caller = func.coalesce(func.nullif(UsageRecord.user_id, ""), UsageRecord.api_key_id)
         users = union(
             select(caller.label("who")).where(caller.is_not(None)),

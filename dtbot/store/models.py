@@ -59,6 +59,7 @@ class Conversation(Base):
         Index("ix_conversations_owner_updated", "owner_key_id", "updated_at"),
         Index("ix_conversations_user_updated", "user_id", "updated_at"),
         Index("ix_conversations_updated", "updated_at"),
+        Index("ix_conversations_external", "external_key", "created_at"),
         Base.__table_args__,
     )
 
@@ -71,6 +72,7 @@ class Conversation(Base):
     max_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     temperature: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(String(16), default="api")
+    external_key: Mapped[str | None] = mapped_column(String(255), nullable=True)  # e.g. a DingTalk chat and sender
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     token_usage: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -96,6 +98,7 @@ class UsageRecord(Base):
         Index("ix_usage_created", "created_at"),
         Index("ix_usage_model_created", "model", "created_at"),
         Index("ix_usage_provider_created", "provider", "created_at"),
+        Index("ix_usage_user_created", "user_id", "created_at"),
         Base.__table_args__,
     )
 
@@ -144,6 +147,8 @@ class InboxMessage(Base):
     session_webhook_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reply: Mapped[str | None] = mapped_column(LongText, nullable=True)
     delivered_via: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

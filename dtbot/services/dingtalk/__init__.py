@@ -1,0 +1,1 @@
+"""The DingTalk robot's rules: receiving, queueing, answering once, delivering, and active sending."""

@@ -1,0 +1,100 @@
+"""The robot's workers: take queued messages, answer each once, hand back what a dead worker left.
+
+Every process runs `count` consumers on the queue (Redis Streams with one
+consumer group across replicas, or in-process) and one sweeper that puts
+messages back on the queue when they waited too long or their worker's lease
+ran out. The inbox's conditional claim makes sure only one worker answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+from datetime import timedelta
+
+from dtbot import logs
+from dtbot.cache import Cache, QueueEntry
+from dtbot.errors import CacheUnavailable, DatabaseUnavailable, DtbotError
+from dtbot.services.dingtalk.inbox import ANSWERED, FAILED, QUEUED, Inbox
+from dtbot.services.dingtalk.robot import QUEUE, RobotService
+from dtbot.store.models import InboxMessage
+
+MAX_ATTEMPTS = 3
+SWEEP_SECONDS = 2.0
+_log = logs.get("dingtalk.workers")
+
+
+class RobotWorkers:
+    """Consumers and a sweeper, as background tasks of a server process."""
+
+    def __init__(self, robot: RobotService, inbox: Inbox, cache: Cache, *, count: int, requeue_seconds: float) -> None:
+        self._robot = robot
+        self._inbox = inbox
+        self._cache = cache
+        self._count = count
+        self._requeue = timedelta(seconds=requeue_seconds)
+        self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Begin consuming and sweeping."""
+        for number in range(self._count):
+            self._tasks.append(asyncio.create_task(self._consume(f"{self.name}-{number}"), name=f"robot-{number}"))
+        self._tasks.append(asyncio.create_task(self._sweep(), name="robot-sweeper"))
+
+    async def stop(self) -> None:
+        """Stop taking work; a message being answered keeps its lease and is picked up again later."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _consume(self, consumer: str) -> None:
+        while True:
+            try:
+                entry = await self._cache.dequeue(QUEUE, consumer, 2.0)
+                if entry is not None:
+                    await self.handle(entry, consumer)
+            except (CacheUnavailable, DatabaseUnavailable) as error:
+                _log.warning("robot worker waiting: %s", error.message)
+                await asyncio.sleep(1.0)
+
+    async def handle(self, entry: QueueEntry, worker: str) -> None:
+        """Claim and answer one message (if nobody else has), then acknowledge it on the queue."""
+        row = await self._inbox.claim(entry.item, worker)
+        if row is not None:
+            await self._answer(row, worker)
+        await self._cache.ack(QUEUE, entry)
+
+    async def _answer(self, row: InboxMessage, worker: str) -> None:
+        renewing = asyncio.create_task(self._renew(row.id, worker))
+        try:
+            reply, via, conversation = await self._robot.answer(row)
+        except DtbotError as error:
+            status = FAILED if row.attempts >= MAX_ATTEMPTS else QUEUED
+            _log.warning("answering %s failed (attempt %d): %s", row.msg_id, row.attempts, error.message)
+            await self._inbox.settle(row.id, worker, status=status, error=error.message)
+        else:
+            await self._inbox.settle(
+                row.id, worker, status=ANSWERED, reply=reply, via=via, conversation_id=conversation
+            )
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, inbox_id: str, worker: str) -> None:
+        while True:
+            await asyncio.sleep(self._inbox.lease.total_seconds() / 3)
+            with contextlib.suppress(DatabaseUnavailable):
+                await self._inbox.renew(inbox_id, worker)
+
+    async def _sweep(self) -> None:
+        while True:
+            with contextlib.suppress(CacheUnavailable, DatabaseUnavailable):
+                for inbox_id in await self._inbox.stale(self._requeue):
+                    await self._cache.enqueue(QUEUE, inbox_id)
+            await asyncio.sleep(SWEEP_SECONDS)
