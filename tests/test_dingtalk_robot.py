@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import signal
 import time
 from pathlib import Path
@@ -323,3 +324,50 @@ def test_stream_mode_end_to_end(tmp_path: Path, fake_llm: FakeLLM, fake_dingtalk
         sent = replies(fake_dingtalk, session)
         assert sent and sent[0]["text"]["content"] == "Echo: via stream"
         assert message_id in fake_dingtalk.stream_acks
+
+
+def test_cli_simulate_send_and_inbox(robot: Server, fake_dingtalk: FakeDingTalk, fake_llm: FakeLLM) -> None:
+    from tests.test_chat_cli import dtbot
+
+    env = robot_env(fake_llm, fake_dingtalk)
+    session = f"cli-{time.monotonic_ns()}"
+    simulated = dtbot(
+        robot.backend,
+        fake_llm,
+        "dingtalk",
+        "simulate",
+        "你好，机器人",
+        "--group",
+        "--sender",
+        "ops-1",
+        "--url",
+        robot.base.removesuffix("/api"),
+        "--session-webhook",
+        fake_dingtalk.session_webhook(session),
+        **env,
+    )
+    assert simulated.returncode == 0, simulated.stderr
+    assert "Echo: 你好，机器人" in simulated.stdout and "session_webhook" in simulated.stdout
+    assert fake_dingtalk.session_messages(session)[0]["at"]["atUserIds"] == ["ops-1"]
+    inbox = json.loads(dtbot(robot.backend, fake_llm, "dingtalk", "inbox", "--json", **env).stdout)
+    assert inbox[0]["text"] == "你好，机器人" and inbox[0]["status"] == "answered"
+    sent = dtbot(
+        robot.backend,
+        fake_llm,
+        "dingtalk",
+        "send",
+        "部署完成",
+        "--title",
+        "发布通知",
+        "--session-webhook",
+        fake_dingtalk.session_webhook(session),
+        **env,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert fake_dingtalk.session_messages(session)[-1]["markdown"] == {"title": "发布通知", "text": "部署完成"}
+    refused = dtbot(
+        robot.backend, fake_llm, "dingtalk", "send", "x", "--session-webhook", "http://10.0.0.1/hook", **env
+    )
+    assert (refused.returncode == 2 and "sessionWebhook" in refused.stderr) or "webhook" in refused.stderr
+    bad_status = dtbot(robot.backend, fake_llm, "dingtalk", "inbox", "--status", "lost", **env)
+    assert bad_status.returncode == 2

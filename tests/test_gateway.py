@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -10,7 +11,7 @@ import pytest
 
 from dtbot.services.runtime import Runtime
 from dtbot.services.usage import UsageRecorder
-from tests.conftest import run_on
+from tests.conftest import GATEWAY_CONFIG, provider_env, provision, run_on
 from tests.fakes.llm import FakeLLM
 from tests.support.servers import Server
 
@@ -292,3 +293,18 @@ def test_usage_reaches_stats_with_cost(gateway: Server) -> None:
     assert after["totalTokens"] == before["totalTokens"] + usage["total_tokens"]
     assert rows[0].cost == pytest.approx((usage["prompt_tokens"] * 1.0 + usage["completion_tokens"] * 2.0) / 1000)
     assert rows[0].api_key_id and rows[0].latency_ms > 0
+
+
+def test_a_clean_shutdown_writes_every_pending_usage_record(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    (tmp_path / "config.toml").write_text(GATEWAY_CONFIG)
+    with provision("sqlite", tmp_path) as backend:
+        server = Server(tmp_path, backend, provider_env(fake_llm)).start()
+        try:
+            with server.client() as client:
+                body = {"model": "gpt-4", "messages": [{"role": "user", "content": "count me"}]}
+                ids = [client.post("/chat/completions", json=body).headers["x-request-id"] for _ in range(5)]
+        finally:
+            server.stop()  # SIGTERM right away: the batch writer has not run yet
+        assert "Traceback" not in server.output()
+        for request_id in ids:
+            assert len(usage_rows(server, request_id, seconds=0)) == 1
