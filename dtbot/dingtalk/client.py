@@ -40,7 +40,7 @@ class DingTalkError(DtbotError):
     a rate limit refused it. `status` stays our own HTTP status (502).
     """
 
-    status, default_message = 502, "钉钉服务调用失败"
+    code, status, default_message = 50201, 502, "钉钉服务调用失败"
 
     def __init__(
         self,
