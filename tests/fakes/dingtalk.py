@@ -51,16 +51,17 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.serving import ServedFake
 
 T = TypeVar("T")
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
@@ -157,7 +158,7 @@ def callback_payload(
     return payload
 
 
-class FakeDingTalk:
+class FakeDingTalk(ServedFake):
     """The fake server; see the module docstring."""
 
     def __init__(
@@ -320,30 +321,6 @@ class FakeDingTalk:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> FakeDingTalk:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @classmethod
-    @contextmanager
-    def in_thread(cls, port: int = 0, **options: Any) -> Iterator[FakeDingTalk]:
-        """A fake serving from its own thread and loop, for callers that block."""
-        fake = cls(port, **options)
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-dingtalk", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-            yield fake
-        finally:
-            asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
     def blocking(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         """Run a coroutine of this fake in its own loop from another thread (`in_thread` mode)."""

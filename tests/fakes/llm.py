@@ -23,10 +23,8 @@ import argparse
 import asyncio
 import json
 import socket
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -35,6 +33,7 @@ from aiohttp import web
 
 from tests.fakes.dialects import DIALECTS, DONE, Dialect, Frame
 from tests.fakes.script import Answer, Behaviour, build_answer, find_marker, message_text
+from tests.fakes.serving import ServedFake
 
 DISCONNECT_GRACE = 0.1  # seconds between the last frame and a dropped connection, so the client has read them
 
@@ -57,7 +56,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class FakeLLM:
+class FakeLLM(ServedFake):
     """The fake server; see the module docstring."""
 
     def __init__(self, port: int = 0) -> None:
@@ -103,30 +102,6 @@ class FakeLLM:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> FakeLLM:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @classmethod
-    @contextmanager
-    def in_thread(cls, port: int = 0) -> Iterator[FakeLLM]:
-        """A fake serving from its own thread and loop, for callers that block."""
-        fake = cls(port)
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-llm", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-            yield fake
-        finally:
-            asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
     # Serving.
 
