@@ -371,3 +371,17 @@ def test_cli_simulate_send_and_inbox(robot: Server, fake_dingtalk: FakeDingTalk,
     assert (refused.returncode == 2 and "sessionWebhook" in refused.stderr) or "webhook" in refused.stderr
     bad_status = dtbot(robot.backend, fake_llm, "dingtalk", "inbox", "--status", "lost", **env)
     assert bad_status.returncode == 2
+
+
+def test_a_failed_delivery_is_retried_without_asking_the_model_again(
+    robot: Server, fake_dingtalk: FakeDingTalk, fake_llm: FakeLLM
+) -> None:
+    payload, session = payload_for(fake_dingtalk, "deliver me twice")
+    fake_dingtalk.fail("session", session, errcode=300001, message="session closed", times=1)
+    fake_dingtalk.fail("batchSend", status=503, times=10)
+    fake_llm.clear()
+    post(robot, payload)
+    sent = replies(fake_dingtalk, session, seconds=30)
+    fake_dingtalk.heal()
+    assert [m["text"]["content"] for m in sent] == ["Echo: deliver me twice"]
+    assert len([r for r in fake_llm.requests if "deliver me twice" in str(r.body)]) == 1

@@ -134,31 +134,22 @@ class Inbox:
             )
             await session.commit()
 
+    async def keep_reply(self, inbox_id: str, worker: str, reply: str, conversation_id: str) -> None:
+        """Store the model's reply before delivering it, so a retry only delivers."""
+        await self._update(inbox_id, worker, reply=reply, conversation_id=conversation_id)
+
     async def settle(
-        self,
-        inbox_id: str,
-        worker: str,
-        *,
-        status: str,
-        reply: str | None = None,
-        via: str | None = None,
-        error: str | None = None,
-        conversation_id: str | None = None,
+        self, inbox_id: str, worker: str, *, status: str, via: str | None = None, error: str | None = None
     ) -> None:
         """Record the outcome: answered (with how it was delivered), failed, or back to queued for a retry."""
+        await self._update(inbox_id, worker, status=status, delivered_via=via, error=error, lease_until=None)
+
+    async def _update(self, inbox_id: str, worker: str, **values: object) -> None:
         async with self._db.session() as session:
             await session.execute(
                 update(InboxMessage)
                 .where(InboxMessage.id == inbox_id, InboxMessage.worker == worker)
-                .values(
-                    status=status,
-                    reply=reply,
-                    delivered_via=via,
-                    error=error,
-                    conversation_id=conversation_id,
-                    lease_until=None,
-                    updated_at=utcnow(),
-                )
+                .values(**values, updated_at=utcnow())
             )
             await session.commit()
 

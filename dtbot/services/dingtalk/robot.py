@@ -215,8 +215,8 @@ class RobotService:
 
     # Answering, in a worker.
 
-    async def answer(self, row: InboxMessage) -> tuple[str, str, str]:
-        """Ask the model and deliver the reply; returns (reply, delivery path, conversation id)."""
+    async def compose(self, row: InboxMessage) -> tuple[str, str]:
+        """Ask the model inside this chat's conversation; returns (reply, conversation id)."""
         message = msgspec.convert(row.payload, IncomingMessage)
         conversation = await self.conversation(message)
         request = ChatCompletionRequest(
@@ -230,7 +230,11 @@ class RobotService:
         except DtbotError as error:
             _log.warning("model call for %s failed: %s", row.msg_id, error.message)
             reply = self.config.texts.failed
+        return reply, conversation.conversation_id
+
+    async def deliver(self, row: InboxMessage, reply: str) -> str:
+        """Send the reply, formatted for DingTalk; returns the path that delivered it."""
+        message = msgspec.convert(row.payload, IncomingMessage)
         mention = sender_of(message) if message.is_group else None
         bodies = format_reply(reply, mention=mention, text_limit=self.config.text_reply_limit)
-        via = await self._delivery.deliver(message, bodies)
-        return reply, via, conversation.conversation_id
+        return await self._delivery.deliver(message, bodies)

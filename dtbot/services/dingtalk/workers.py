@@ -49,9 +49,7 @@ class RobotWorkers:
         """Stop taking work; a message being answered keeps its lease and is picked up again later."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
     async def _consume(self, consumer: str) -> None:
@@ -62,6 +60,9 @@ class RobotWorkers:
                     await self.handle(entry, consumer)
             except (CacheUnavailable, DatabaseUnavailable) as error:
                 _log.warning("robot worker waiting: %s", error.message)
+                await asyncio.sleep(1.0)
+            except Exception:  # a bug with one message must not stop the worker; its lease hands it on
+                _log.exception("robot worker %s failed on a message", consumer)
                 await asyncio.sleep(1.0)
 
     async def handle(self, entry: QueueEntry, worker: str) -> None:
@@ -74,15 +75,16 @@ class RobotWorkers:
     async def _answer(self, row: InboxMessage, worker: str) -> None:
         renewing = asyncio.create_task(self._renew(row.id, worker))
         try:
-            reply, via, conversation = await self._robot.answer(row)
+            if row.reply is None:  # a retry after a failed delivery does not ask the model again
+                row.reply, row.conversation_id = await self._robot.compose(row)
+                await self._inbox.keep_reply(row.id, worker, row.reply, row.conversation_id)
+            via = await self._robot.deliver(row, row.reply)
         except DtbotError as error:
             status = FAILED if row.attempts >= MAX_ATTEMPTS else QUEUED
             _log.warning("answering %s failed (attempt %d): %s", row.msg_id, row.attempts, error.message)
             await self._inbox.settle(row.id, worker, status=status, error=error.message)
         else:
-            await self._inbox.settle(
-                row.id, worker, status=ANSWERED, reply=reply, via=via, conversation_id=conversation
-            )
+            await self._inbox.settle(row.id, worker, status=ANSWERED, via=via)
         finally:
             renewing.cancel()
 
