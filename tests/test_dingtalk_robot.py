@@ -385,3 +385,35 @@ def test_a_failed_delivery_is_retried_without_asking_the_model_again(
     fake_dingtalk.heal()
     assert [m["text"]["content"] for m in sent] == ["Echo: deliver me twice"]
     assert len([r for r in fake_llm.requests if "deliver me twice" in str(r.body)]) == 1
+
+
+def test_ai_cards_stream_the_answer_and_fall_back_when_refused(
+    tmp_path: Path, fake_llm: FakeLLM, fake_dingtalk: FakeDingTalk
+) -> None:
+    (tmp_path / "config.toml").write_text("[dingtalk]\ncard_update_seconds = 0.1\n")
+    env = robot_env(fake_llm, fake_dingtalk, DINGTALK_CARD_TEMPLATE_ID="tpl-answer.schema")
+    with provision("sqlite", tmp_path) as backend, started(tmp_path, backend, **env) as server:
+        before = set(fake_dingtalk.cards)
+        payload, session = payload_for(
+            fake_dingtalk, "卡片里的回答 [[fake:chunks=6,chunk_delay=0.15]]", sender="card-1"
+        )
+        post(server, payload)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            new = [c for track, c in fake_dingtalk.cards.items() if track not in before]
+            if new and new[0]["updates"] and new[0]["updates"][-1]["isFinalize"]:
+                break
+            time.sleep(0.05)
+        card = new[0]
+        assert card["create"]["cardTemplateId"] == "tpl-answer.schema"
+        assert card["create"]["openSpaceId"] == "dtv1.card//IM_ROBOT.card-1"
+        updates = card["updates"]
+        assert len(updates) >= 2 and not updates[0]["isFinalize"]
+        assert updates[-1]["content"] == "Echo: 卡片里的回答" and updates[-1]["key"] == "content"
+        assert fake_dingtalk.session_messages(session) == []
+
+        fake_dingtalk.fail("cardCreate", status=403, code="Forbidden", times=1)
+        refused, session = payload_for(fake_dingtalk, "no card for me")
+        post(server, refused)
+        assert replies(fake_dingtalk, session)[0]["text"]["content"] == "Echo: no card for me"
+        fake_dingtalk.heal()

@@ -42,6 +42,7 @@ ENV_KEYS: dict[str, str] = {
     "DINGTALK_WEBHOOK_ALLOWLIST": "dingtalk.webhook_allowlist",
     "DINGTALK_ROBOT_CODE": "dingtalk.robot_code",
     "DINGTALK_MODE": "dingtalk.mode",
+    "DINGTALK_CARD_TEMPLATE_ID": "dingtalk.card_template_id",
     "JWT_SECRET": "security.jwt_secret",
 }
 

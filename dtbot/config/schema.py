@@ -119,6 +119,9 @@ class DingTalkConfig(Section):
     sensitive_words: list[str] = msgspec.field(default_factory=list)
     text_reply_limit: Positive = 200  # answers up to this many characters without Markdown go out as text
     workers: Annotated[int, Meta(ge=1, le=64)] = 4
+    card_template_id: str = ""  # an AI card template: answers stream into a card; empty: text or Markdown
+    card_key: str = "content"  # the template's variable the answer goes into
+    card_update_seconds: Seconds = 0.5  # DingTalk counts every card call
     lease_seconds: Seconds = 30.0  # a worker that stops renewing its claim this long is taken for dead
     requeue_seconds: Seconds = 10.0  # a message queued this long without a worker is queued again
     texts: RobotTexts = msgspec.field(default_factory=RobotTexts)

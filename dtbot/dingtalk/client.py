@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -182,6 +183,38 @@ class DingTalkClient:
         answer = await self._openapi("/v1.0/robot/groupMessages/send", body)
         return str(answer.get("processQueryKey", ""))
 
+    async def create_card(
+        self, robot_code: str, template_id: str, track_id: str, *, key: str, group: str | None, user: str | None
+    ) -> None:
+        """Create an AI card from a template and deliver it to a group or a user's chat with the robot."""
+        space = f"dtv1.card//IM_GROUP.{group}" if group else f"dtv1.card//IM_ROBOT.{user}"
+        body = {
+            "cardTemplateId": template_id,
+            "outTrackId": track_id,
+            "callbackType": "STREAM",
+            "cardData": {"cardParamMap": {key: ""}},
+            "openSpaceId": space,
+            "userIdType": 1,
+            "imGroupOpenSpaceModel": {"supportForward": True},
+            "imRobotOpenSpaceModel": {"supportForward": True},
+            "imGroupOpenDeliverModel": {"robotCode": robot_code},
+            "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT"},
+        }
+        await self._openapi("/v1.0/card/instances/createAndDeliver", body)
+
+    async def stream_card(self, track_id: str, key: str, content: str, *, final: bool, error: bool = False) -> None:
+        """Replace the card's `key` with `content` (the whole text so far); `final` ends its streaming state."""
+        body = {
+            "outTrackId": track_id,
+            "guid": uuid.uuid4().hex,
+            "key": key,
+            "content": content,
+            "isFull": True,
+            "isFinalize": final,
+            "isError": error,
+        }
+        await self._openapi("/v1.0/card/streaming", body, method="PUT")
+
     async def _fetch_token(self) -> tuple[str, float]:
         what = "accessToken"
         if not self.app_key or not self._app_secret:
@@ -194,8 +227,8 @@ class DingTalkClient:
             raise DingTalkError(f"{what}: unexpected answer")
         return token, float(expire_in)
 
-    async def _openapi(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST with the access token; once more with a new token when DingTalk says it is invalid."""
+    async def _openapi(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
+        """A call with the access token; once more with a new token when DingTalk says it is invalid."""
         url = self.api_base / path.lstrip("/")
         encoded = msgspec.json.encode(body)
         what = "/".join(path.rsplit("/", 2)[-2:])  # oToMessages/batchSend, groupMessages/send
@@ -203,7 +236,7 @@ class DingTalkClient:
             token = await self.access_token()
             headers = {"x-acs-dingtalk-access-token": token}
             try:
-                return await self._retrying(lambda: self._call_openapi(what, url, encoded, headers))  # noqa: B023
+                return await self._retrying(lambda: self._call_openapi(what, url, encoded, headers, method))  # noqa: B023
             except DingTalkError as error:
                 if attempt == 2 or not error.token_invalid:
                     raise
@@ -211,9 +244,11 @@ class DingTalkClient:
                 self.invalidate_token(token)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def _call_openapi(self, what: str, url: URL, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    async def _call_openapi(
+        self, what: str, url: URL, body: bytes, headers: Mapping[str, str], method: str = "POST"
+    ) -> dict[str, Any]:
         """One OpenAPI call; errors are 4xx/5xx with `{"code", "message"}`, a 2xx carries the result."""
-        status, answer = await self._post(what, url, body, headers)
+        status, answer = await self._post(what, url, body, headers, method)
         if 200 <= status < 300 and isinstance(answer, dict):
             return answer
         fields = answer if isinstance(answer, dict) else {}
@@ -232,11 +267,14 @@ class DingTalkClient:
 
     # One request, and retries.
 
-    async def _post(self, what: str, url: URL, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
-        """One POST: (status, parsed JSON or None); no answer or a redirect is raised, as transient or not."""
+    async def _post(
+        self, what: str, url: URL, body: bytes, headers: Mapping[str, str], method: str = "POST"
+    ) -> tuple[int, Any]:
+        """One request (POST, or PUT): (status, parsed JSON or None); no answer or a redirect is raised."""
         all_headers = {"Content-Type": "application/json; charset=utf-8", **headers}
+        request = self._session().request(method, url, data=body, headers=all_headers, allow_redirects=False)
         try:
-            async with self._session().post(url, data=body, headers=all_headers, allow_redirects=False) as response:
+            async with request as response:
                 raw = await response.read()
                 status = response.status
         # `from None`: aiohttp's messages may hold the URL, and with it a webhook's token.

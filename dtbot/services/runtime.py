@@ -69,7 +69,7 @@ class Runtime:
             self.settings,
             self.stats,
             self.delivery,
-            self.dingtalk.check_url,
+            self.dingtalk,
         )
         self.sender = SendService(self.dingtalk, self.cache, robot)
         self.robot_workers = RobotWorkers(

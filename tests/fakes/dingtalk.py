@@ -68,7 +68,7 @@ BOT_TOPIC = "/v1.0/im/bot/messages/get"
 WEBHOOK_MSGTYPES = ("text", "markdown", "link", "actionCard", "feedCard")
 MSG_KEYS = ("sampleText", "sampleMarkdown", "sampleLink", "sampleImageMsg", "sampleActionCard")
 MSG_KEYS += tuple(f"sampleActionCard{n}" for n in range(2, 7))
-KINDS = ("session", "robot", "token", "batchSend", "groupSend", "open")
+KINDS = ("session", "robot", "token", "batchSend", "groupSend", "open", "cardCreate", "cardStream")
 DEFAULT_APP_KEY = "dingfakeappkey0001"
 DEFAULT_APP_SECRET = "fake-app-secret-0123456789abcdefghijklmnopqrstuv"
 SIGN_TOLERANCE_MS = 3_600_000
@@ -198,6 +198,7 @@ class FakeDingTalk(ServedFake):
         self._openapi_log: list[dict[str, Any]] = []
         self.tokens: list[str] = []
         self.batch_sends: list[dict[str, Any]] = []
+        self.cards: dict[str, dict[str, Any]] = {}  # outTrackId → {"create": body, "updates": [bodies]}
         self.group_sends: list[dict[str, Any]] = []
         self.stream_opens: list[dict[str, Any]] = []
         self.stream_received: list[dict[str, Any]] = []
@@ -304,6 +305,8 @@ class FakeDingTalk(ServedFake):
         app.router.add_post("/v1.0/robot/oToMessages/batchSend", self._batch_send)
         app.router.add_post("/v1.0/robot/groupMessages/send", self._group_send)
         app.router.add_post("/v1.0/gateway/connections/open", self._open_connection)
+        app.router.add_post("/v1.0/card/instances/createAndDeliver", self._create_card)
+        app.router.add_put("/v1.0/card/streaming", self._stream_card)
         app.router.add_get("/connect", self._connect)
         app.router.add_post("/_fake/redirect", self._redirect)
         app.router.add_get("/_fake/requests", self._list)
@@ -502,6 +505,33 @@ class FakeDingTalk(ServedFake):
             answer["invalidStaffIdList"] = [u for u in body["userIds"] if u in self.invalid_users]
             answer["flowControlledStaffIdList"] = []
         return web.json_response(answer)
+
+    async def _create_card(self, request: web.Request) -> web.StreamResponse:
+        return await self._card_call(request, "cardCreate", "cardTemplateId")
+
+    async def _stream_card(self, request: web.Request) -> web.StreamResponse:
+        return await self._card_call(request, "cardStream", "key")
+
+    async def _card_call(self, request: web.Request, kind: str, required: str) -> web.StreamResponse:
+        """AI cards: `createAndDeliver` opens a card under its outTrackId, `streaming` updates it."""
+        recorded, _ = await self._record(kind, request)
+        spoiled = await self._fault(kind, None, request)
+        if spoiled is not None:
+            return spoiled
+        refusal = self._check_token(recorded)
+        if refusal is not None:
+            return refusal
+        body = recorded.body if isinstance(recorded.body, dict) else {}
+        track = body.get("outTrackId")
+        if not track or required not in body:
+            return _openapi_error(400, "InvalidParameter", f"outTrackId and {required} are required")
+        if kind == "cardCreate":
+            self.cards[track] = {"create": body, "updates": []}
+        elif track not in self.cards:
+            return _openapi_error(400, "InvalidParameter", "no card with this outTrackId")
+        else:
+            self.cards[track]["updates"].append(body)
+        return web.json_response({"success": True, "result": {"outTrackId": track}})
 
     async def _open_connection(self, request: web.Request) -> web.StreamResponse:
         recorded, _ = await self._record("open", request)

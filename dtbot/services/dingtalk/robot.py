@@ -8,6 +8,7 @@ and its delivery.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Mapping
@@ -19,12 +20,14 @@ from dtbot import logs
 from dtbot.cache import Cache
 from dtbot.clock import local_day_start, utcnow
 from dtbot.config.schema import DingTalkConfig
+from dtbot.dingtalk.client import DingTalkClient
 from dtbot.dingtalk.messages import IncomingMessage, parse_callback, text_message
 from dtbot.dingtalk.signing import verify_callback, verify_nonce_callback
 from dtbot.errors import CacheUnavailable, DtbotError, InvalidSignature
 from dtbot.services.chat import Caller, ChatService
 from dtbot.services.chat_types import ChatCompletionRequest, ChatMessage
 from dtbot.services.conversations import ConversationIn, ConversationOut, ConversationService
+from dtbot.services.dingtalk.cards import CARD, CardStream
 from dtbot.services.dingtalk.delivery import Delivery
 from dtbot.services.dingtalk.inbox import ANSWERED, Inbox, sender_of
 from dtbot.services.dingtalk.replies import WordFilter, format_reply
@@ -78,7 +81,7 @@ class RobotService:
         settings: SettingsService,
         stats: StatsService,
         delivery: Delivery,
-        check_url: Any,
+        client: DingTalkClient,
     ) -> None:
         self.config = config
         self._cache = cache
@@ -89,7 +92,7 @@ class RobotService:
         self._settings = settings
         self._stats = stats
         self._delivery = delivery
-        self._check_url = check_url
+        self._client = client
         self._words = WordFilter(config.sensitive_words)
 
     # Receiving, while DingTalk waits.
@@ -115,7 +118,7 @@ class RobotService:
     async def accept(self, message: IncomingMessage) -> dict[str, Any]:
         """Store the message once and queue it; the reply itself when no model is needed, else `EMPTY`."""
         if message.session_webhook:
-            self._check_url(message.session_webhook, "sessionWebhook")
+            self._client.check_url(message.session_webhook, "sessionWebhook")
         try:
             if not await self._cache.set_if_absent(f"dingtalk:msg:{message.msg_id}", "1", DEDUP_SECONDS):
                 return EMPTY
@@ -215,8 +218,9 @@ class RobotService:
 
     # Answering, in a worker.
 
-    async def compose(self, row: InboxMessage) -> tuple[str, str]:
-        """Ask the model inside this chat's conversation; returns (reply, conversation id)."""
+    async def compose(self, row: InboxMessage) -> tuple[str, str, str | None]:
+        """Ask the model inside this chat's conversation: (reply, conversation id, `CARD` when the reply
+        was already shown in an AI card, else None and it still has to be delivered)."""
         message = msgspec.convert(row.payload, IncomingMessage)
         conversation = await self.conversation(message)
         request = ChatCompletionRequest(
@@ -224,13 +228,24 @@ class RobotService:
             conversation_id=conversation.conversation_id,
             user=sender_of(message),
         )
+        card = await CardStream.open(self._client, self.config, message) if self.config.card_template_id else None
+        parts: list[str] = []
+        failed = False
         try:
-            completion = await self._chat.complete(request, CALLER)
-            reply = self._words.mask(completion.choices[0].message.content or "")
+            chunks = await self._chat.stream(request, CALLER)
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            parts.append(choice.delta.content)
+                            if card is not None:
+                                await card.update(self._words.mask("".join(parts)))
+            reply = self._words.mask("".join(parts))
         except DtbotError as error:
             _log.warning("model call for %s failed: %s", row.msg_id, error.message)
-            reply = self.config.texts.failed
-        return reply, conversation.conversation_id
+            reply, failed = self.config.texts.failed, True
+        shown = card is not None and await card.finish(reply, error=failed)
+        return reply, conversation.conversation_id, CARD if shown else None
 
     async def deliver(self, row: InboxMessage, reply: str) -> str:
         """Send the reply, formatted for DingTalk; returns the path that delivered it."""

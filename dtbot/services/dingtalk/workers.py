@@ -75,10 +75,11 @@ class RobotWorkers:
     async def _answer(self, row: InboxMessage, worker: str) -> None:
         renewing = asyncio.create_task(self._renew(row.id, worker))
         try:
+            via = None
             if row.reply is None:  # a retry after a failed delivery does not ask the model again
-                row.reply, row.conversation_id = await self._robot.compose(row)
+                row.reply, row.conversation_id, via = await self._robot.compose(row)
                 await self._inbox.keep_reply(row.id, worker, row.reply, row.conversation_id)
-            via = await self._robot.deliver(row, row.reply)
+            via = via or await self._robot.deliver(row, row.reply)
         except DtbotError as error:
             status = FAILED if row.attempts >= MAX_ATTEMPTS else QUEUED
             _log.warning("answering %s failed (attempt %d): %s", row.msg_id, row.attempts, error.message)
