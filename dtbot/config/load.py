@@ -30,6 +30,7 @@ ENV_KEYS: dict[str, str] = {
     "DTBOT_WORKERS": "server.workers",
     "DTBOT_TIMEZONE": "server.timezone",
     "LOG_LEVEL": "server.log_level",
+    "LOG_FORMAT": "server.log_format",
     "DATABASE_URL": "database.url",
     "REDIS_URL": "redis.url",
     "API_RATE_LIMIT": "limits.rate_limit_per_minute",

@@ -37,6 +37,7 @@ class ServerConfig(Section):
     workers: Annotated[int, Meta(ge=1, le=64)] = 1
     timezone: str = "Asia/Shanghai"
     log_level: LogLevel = "info"
+    log_format: Literal["text", "json"] = "text"
 
 
 class DatabaseConfig(Section):

@@ -15,12 +15,13 @@ from dtbot import __version__
 from dtbot.config import Config, load_config
 from dtbot.server.auth import PUBLIC, ApiKeyMiddleware
 from dtbot.server.errors import EXCEPTION_HANDLERS
+from dtbot.server.observe import observe_middleware
 from dtbot.server.requestid import add_request_id
 from dtbot.server.routes.chat import chat_completions, models, openai_models
 from dtbot.server.routes.conversations import ConversationsController
 from dtbot.server.routes.dingtalk import dingtalk_send, dingtalk_webhook
 from dtbot.server.routes.keys import KeysController
-from dtbot.server.routes.system import AdminController, health
+from dtbot.server.routes.system import AdminController, health, metrics
 from dtbot.server.state import provide_runtime
 from dtbot.services.runtime import Runtime
 
@@ -55,9 +56,9 @@ def create_app(config: Config | None = None) -> Litestar:
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
     )
     return Litestar(
-        route_handlers=[api],
+        route_handlers=[api, metrics],
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
+        middleware=[observe_middleware, DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
         before_send=[add_request_id],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(

@@ -9,8 +9,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from dtbot.services.access import AccessService
 from dtbot.services.keys import Principal
 
-# Routes anyone may call: health, the API schema and docs, DingTalk's own callbacks.
-PUBLIC = [r"^/api/health$", r"^/api/schema", r"^/api/dingtalk/webhook$"]
+# Routes anyone may call: health, metrics (for Prometheus), the API schema and docs, DingTalk's callbacks.
+PUBLIC = [r"^/api/health$", r"^/metrics$", r"^/api/schema", r"^/api/dingtalk/webhook$"]
 
 
 def bearer(connection: ASGIConnection) -> str | None:

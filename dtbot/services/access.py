@@ -7,6 +7,7 @@ import time
 from dtbot import logs
 from dtbot.cache import Cache
 from dtbot.errors import CacheUnavailable, PermissionDenied, RateLimited
+from dtbot.metrics import RATE_LIMITED
 from dtbot.services.keys import KeyService, Principal
 from dtbot.services.settings import SettingsService
 
@@ -40,6 +41,7 @@ class AccessService:
                 _log.warning("Redis is unreachable: rate limits are not enforced until it is back")
             return
         if not decision.allowed:
+            RATE_LIMITED.inc()
             raise RateLimited(
                 f"请求频率超限: at most {per_minute} requests per minute; retry in {decision.retry_after}s",
                 headers={"Retry-After": str(decision.retry_after)},

@@ -19,7 +19,9 @@ from typing import Any
 
 import msgspec
 
+from dtbot import logs
 from dtbot.errors import InvalidParameter, LLMServiceError, ModelNotSupported, TokenLimitExceeded
+from dtbot.metrics import LLM_CALLS, LLM_LATENCY, LLM_TOKENS, LLM_TTFT
 from dtbot.providers import ChatRequest, Completion, Delta, ProviderError, ProviderRegistry, Usage
 from dtbot.services.chat_types import (
     AnswerMessage,
@@ -39,6 +41,8 @@ from dtbot.services.settings import SettingsService
 from dtbot.services.usage import STATUS_CANCELLED, STATUS_ERROR, STATUS_OK, UsageEntry, UsageRecorder
 from dtbot.store.models import Conversation
 from dtbot.tokens import count_messages, count_text
+
+_log = logs.get("chat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,20 @@ class ChatService:
     ) -> None:
         """Queue the usage record of one upstream call."""
         usage = usage or Usage(0, 0)
+        latency = time.perf_counter() - started
+        if error is not None:
+            _log.warning(
+                "%s call for %s failed after %.0f ms: %s", model.provider, model.id, latency * 1000, error.message
+            )
+        observe_call(
+            model.provider,
+            model.id,
+            status,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            latency,
+            None if ttft is None else ttft - started,
+        )
         self._recorder.add(
             UsageEntry(
                 model=model.id,
@@ -214,7 +232,7 @@ class ChatService:
                 stream=plan.request.stream,
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
-                latency_ms=(time.perf_counter() - started) * 1000,
+                latency_ms=latency * 1000,
                 ttft_ms=None if ttft is None else (ttft - started) * 1000,
                 error_code=None if error is None else error.code,
                 cost=model.cost(usage.prompt_tokens, usage.completion_tokens),
@@ -333,6 +351,18 @@ class _Relay:
             await self.chat.remember(self.plan, answer)
         elif answer:
             self.chat.in_background(self.chat.remember(self.plan, answer, cut_off=True))
+
+
+def observe_call(
+    provider: str, model: str, status: str, prompt: int, completion: int, latency: float, ttft: float | None
+) -> None:
+    """The Prometheus side of one upstream call."""
+    LLM_CALLS.labels(provider, model, status).inc()
+    LLM_TOKENS.labels(provider, model, "prompt").inc(prompt)
+    LLM_TOKENS.labels(provider, model, "completion").inc(completion)
+    LLM_LATENCY.labels(provider, model).observe(latency)
+    if ttft is not None:
+        LLM_TTFT.labels(provider, model).observe(ttft)
 
 
 def new_completion_id() -> str:

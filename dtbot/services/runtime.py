@@ -81,8 +81,8 @@ class Runtime:
     async def start(self, *, robot: bool = False) -> None:
         """Load the settings and keep them current, write usage in the background; with `robot` (the
         server), also answer DingTalk messages, received over Stream mode when so configured."""
-        self.settings.on_change(_apply_logging)
-        _apply_logging(await self.settings.load())
+        self.settings.on_change(self._apply_logging)
+        self._apply_logging(await self.settings.load())
         self._tasks.append(asyncio.create_task(self.settings.watch(self._on_event), name="settings-watch"))
         self.recorder.start()
         dingtalk = self.config.dingtalk
@@ -97,6 +97,9 @@ class Runtime:
         reply = await self.robot.accept(message)
         if reply != EMPTY:
             await self.delivery.deliver(message, [reply])
+
+    def _apply_logging(self, settings: RuntimeSettings) -> None:
+        logs.configure(settings.log_level, enabled=settings.enable_logging, fmt=self.config.server.log_format)
 
     def _on_event(self, event: str) -> None:
         if event == KEYS_CHANGED:
@@ -138,10 +141,6 @@ def provider_settings(config: Config) -> list[ProviderSettings]:
         for name, provider in config.providers.items()
         if provider.configured
     ]
-
-
-def _apply_logging(settings: RuntimeSettings) -> None:
-    logs.configure(settings.log_level, enabled=settings.enable_logging)
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, put
 
+from dtbot.metrics import exposition
 from dtbot.server.auth import admin_only
 from dtbot.server.envelope import Envelope, ok
 from dtbot.services.health import UNHEALTHY, Health
@@ -19,6 +20,12 @@ async def health(runtime: Runtime) -> Response[Health]:
     """The document's shape without the envelope: 200 when healthy or degraded, 503 without a database."""
     report = await runtime.health.check()
     return Response(report, status_code=503 if report.status == UNHEALTHY else 200)
+
+
+@get("/metrics", summary="Prometheus metrics of this process", tags=["system"], include_in_schema=False)
+async def metrics() -> Response[bytes]:
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
 
 
 class AdminController(Controller):

@@ -9,6 +9,7 @@ from dtbot import logs
 from dtbot.config.schema import DingTalkConfig
 from dtbot.dingtalk.client import DingTalkClient, DingTalkError
 from dtbot.dingtalk.messages import IncomingMessage
+from dtbot.metrics import DELIVERIES
 from dtbot.services.dingtalk.inbox import sender_of
 
 SESSION_WEBHOOK, OPENAPI = "session_webhook", "openapi"
@@ -25,6 +26,15 @@ class Delivery:
 
     async def deliver(self, message: IncomingMessage, bodies: list[dict[str, Any]]) -> str:
         """Send every body; raises `DingTalkError` when neither path works."""
+        try:
+            path = await self._deliver(message, bodies)
+        except DingTalkError:
+            DELIVERIES.labels(OPENAPI, "error").inc()
+            raise
+        DELIVERIES.labels(path, "ok").inc()
+        return path
+
+    async def _deliver(self, message: IncomingMessage, bodies: list[dict[str, Any]]) -> str:
         sent = 0
         expires = message.session_webhook_expired_time or 0
         if message.session_webhook and time.time() * 1000 < expires - EXPIRY_MARGIN_MS:
@@ -34,6 +44,7 @@ class Delivery:
                     sent += 1
                 return SESSION_WEBHOOK
             except DingTalkError as error:
+                DELIVERIES.labels(SESSION_WEBHOOK, "error").inc()
                 _log.warning("sessionWebhook failed for %s, using the OpenAPI: %s", message.msg_id, error.message)
         robot = self._config.robot_code or message.robot_code or self._config.app_key
         for body in bodies[sent:]:

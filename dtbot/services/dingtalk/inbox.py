@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, tzinfo
 
 import msgspec
 from msgspec import Struct
-from sqlalchemy import exc, or_, select, update
+from sqlalchemy import exc, func, or_, select, update
 
-from dtbot.clock import local, utcnow
+from dtbot.clock import as_utc, local, utcnow
 from dtbot.dingtalk.messages import IncomingMessage
 from dtbot.ids import new_id
 from dtbot.store import Database
@@ -169,6 +169,15 @@ class Inbox:
         )
         async with self._db.session() as session:
             return list(await session.scalars(query))
+
+    async def backlog(self) -> tuple[int, float]:
+        """How many messages are not answered yet, and the oldest one's age in seconds."""
+        waiting = InboxMessage.status.in_((QUEUED, PROCESSING))
+        query = select(func.count(), func.min(InboxMessage.created_at)).where(waiting)
+        async with self._db.session() as session:
+            count, oldest = (await session.execute(query)).one()
+        age = 0.0 if oldest is None else (utcnow() - as_utc(oldest)).total_seconds()
+        return int(count), age
 
     async def recent(self, *, status: str | None = None, limit: int = 20) -> list[InboxEntry]:
         """The latest messages, newest first."""

@@ -24,6 +24,7 @@ from dtbot.dingtalk.client import DingTalkClient
 from dtbot.dingtalk.messages import IncomingMessage, parse_callback, text_message
 from dtbot.dingtalk.signing import verify_callback, verify_nonce_callback
 from dtbot.errors import CacheUnavailable, DtbotError, InvalidSignature
+from dtbot.metrics import DELIVERIES
 from dtbot.services.chat import Caller, ChatService
 from dtbot.services.chat_types import ChatCompletionRequest, ChatMessage
 from dtbot.services.conversations import ConversationIn, ConversationOut, ConversationService
@@ -128,6 +129,7 @@ class RobotService:
         quick = await self.quick_reply(message, text)
         if quick is not None:
             await self._inbox.add(message, text, status=ANSWERED, reply=quick, via="callback")
+            DELIVERIES.labels("callback", "ok").inc()
             return text_message(quick, [])
         inbox_id = await self._inbox.add(message, text)
         if inbox_id is not None:
@@ -245,6 +247,8 @@ class RobotService:
             _log.warning("model call for %s failed: %s", row.msg_id, error.message)
             reply, failed = self.config.texts.failed, True
         shown = card is not None and await card.finish(reply, error=failed)
+        if shown:
+            DELIVERIES.labels(CARD, "ok").inc()
         return reply, conversation.conversation_id, CARD if shown else None
 
     async def deliver(self, row: InboxMessage, reply: str) -> str:

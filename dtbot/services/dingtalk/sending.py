@@ -20,6 +20,7 @@ from dtbot.dingtalk.messages import validate_outgoing
 from dtbot.dingtalk.signing import signed_webhook_url
 from dtbot.errors import CacheUnavailable, InvalidParameter, RateLimited
 from dtbot.ids import new_id
+from dtbot.metrics import RATE_LIMITED
 
 TARGETS = ("sessionWebhook", "webhook", "userIds", "openConversationId")
 ROBOT_PER_MINUTE = 20
@@ -76,6 +77,7 @@ class SendService:
         except CacheUnavailable:
             decision = None  # DingTalk enforces the same limit itself
         if decision is not None and not decision.allowed:
+            RATE_LIMITED.inc()
             raise RateLimited(
                 f"请求频率超限: a custom robot takes at most {ROBOT_PER_MINUTE} messages a minute",
                 headers={"Retry-After": str(decision.retry_after)},

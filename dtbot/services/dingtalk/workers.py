@@ -18,6 +18,7 @@ from datetime import timedelta
 from dtbot import logs
 from dtbot.cache import Cache, QueueEntry
 from dtbot.errors import CacheUnavailable, DatabaseUnavailable, DtbotError
+from dtbot.metrics import QUEUE_AGE, QUEUE_DEPTH
 from dtbot.services.dingtalk.inbox import ANSWERED, FAILED, QUEUED, Inbox
 from dtbot.services.dingtalk.robot import QUEUE, RobotService
 from dtbot.store.models import InboxMessage
@@ -98,6 +99,9 @@ class RobotWorkers:
     async def _sweep(self) -> None:
         while True:
             with contextlib.suppress(CacheUnavailable, DatabaseUnavailable):
+                depth, age = await self._inbox.backlog()
+                QUEUE_DEPTH.set(depth)
+                QUEUE_AGE.set(age)
                 for inbox_id in await self._inbox.stale(self._requeue):
                     await self._cache.enqueue(QUEUE, inbox_id)
             await asyncio.sleep(SWEEP_SECONDS)
