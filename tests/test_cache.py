@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dtbot.cache import Cache, MemoryCache, RedisCache
+from dtbot.cache import Cache, MemoryCache
+from dtbot.cache.redis import RedisCache
 from dtbot.errors import CacheUnavailable
 from tests.support.backends import redis_url
 from tests.support.servers import free_port

@@ -17,7 +17,7 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from dtbot.cli.chat import Repl, Session
+from dtbot.cli.repl import Repl, Session
 from dtbot.config import load_config
 from dtbot.services.conversations import ConversationIn
 from dtbot.services.runtime import Runtime, open_runtime

@@ -1,227 +1,20 @@
 """`dtbot chat`: talk to any configured model from the terminal, through the same service as the API.
 
 With a text argument or piped input it prints just the answer (for scripts);
-otherwise it is a REPL: the answer streams in, rendered as Markdown, with
-line editing, history across runs and slash commands. Ctrl-C stops the
-current answer and keeps the session; Ctrl-D or /exit leaves.
+otherwise it is the REPL of `dtbot.cli.repl`. Both are imported only when the
+command runs, so other commands do not pay for them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from prompt_toolkit import PromptSession
-from prompt_toolkit.history import FileHistory
-from prompt_toolkit.input import Input
-from prompt_toolkit.output import Output
-from rich.console import Console
-from rich.live import Live
-from rich.markdown import Markdown
-from rich.table import Table
 
 from dtbot.cli.common import ConfigOption, JsonOption, config_from, emit_json, friendly, out
 from dtbot.config import Config
-from dtbot.errors import DtbotError
-from dtbot.services.chat import Caller
-from dtbot.services.chat_types import ChatCompletionRequest, ChatMessage
-from dtbot.services.conversations import ConversationIn
-from dtbot.services.export import all_messages
-from dtbot.services.runtime import Runtime, open_runtime
-
-CALLER = Caller(source="cli")
-TITLE_LENGTH = 40
-HELP = """\
-/model [ID]     show the model, or switch to ID
-/models         list the models and whether each is available
-/system TEXT    set the system prompt (empty to clear)
-/reset          forget this session's messages
-/history        show this session's messages
-/help           this help
-/exit           leave (or Ctrl-D); Ctrl-C stops an answer"""
-
-
-def history_file() -> Path:
-    """Where the REPL keeps its input history: $XDG_STATE_HOME/dtbot, else ~/.local/state/dtbot."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    path = base / "dtbot" / "chat_history"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@dataclass
-class Session:
-    """The model, the system prompt and, once saved, the conversation the answers go into."""
-
-    model: str
-    system: str = ""
-    conversation_id: str | None = None
-
-    def request(self, text: str, *, stream: bool) -> ChatCompletionRequest:
-        """The request for the answer to `text`; inside a conversation the service adds the history."""
-        system = [] if self.conversation_id or not self.system else [ChatMessage(role="system", content=self.system)]
-        return ChatCompletionRequest(
-            model=self.model,
-            messages=[*system, ChatMessage(role="user", content=text)],
-            stream=stream,
-            conversation_id=self.conversation_id,
-        )
-
-    async def save(self, runtime: Runtime, first_text: str) -> str:
-        """Start a conversation for this session (titled after its first message), once."""
-        if self.conversation_id is None:
-            title = " ".join(first_text.split())[:TITLE_LENGTH]
-            data = ConversationIn(title=title, model=self.model, system_prompt=self.system)
-            self.conversation_id = (await runtime.conversations.create(data, None, source="cli")).conversation_id
-        return self.conversation_id
-
-
-async def answer_once(runtime: Runtime, session: Session, text: str, write: Callable[[str], Any]) -> str:
-    """Stream the answer to `text` into `write` piece by piece and return it whole."""
-    parts: list[str] = []
-    chunks = await runtime.chat.stream(session.request(text, stream=True), CALLER)
-    async with contextlib.aclosing(chunks):
-        async for chunk in chunks:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    parts.append(choice.delta.content)
-                    write(choice.delta.content)
-    return "".join(parts)
-
-
-class Repl:
-    """The interactive loop; input and output can be replaced, which is how the tests drive it."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        session: Session,
-        console: Console,
-        *,
-        input: Input | None = None,
-        output: Output | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.session = session
-        self.console = console
-        self.prompt = PromptSession(history=FileHistory(str(history_file())), input=input, output=output)
-
-    async def run(self) -> None:
-        """Read, answer, repeat until /exit or end of input."""
-        where = f" · conversation {self.session.conversation_id}" if self.session.conversation_id else ""
-        self.console.print(
-            f"dtbot chat · model [bold]{self.session.model}[/bold]{where} · /help for commands, Ctrl-D to quit",
-            highlight=False,
-        )
-        while True:
-            try:
-                line = (await self.prompt.prompt_async("› ")).strip()
-            except KeyboardInterrupt:
-                continue
-            except EOFError:
-                return
-            if not line:
-                continue
-            if line.startswith("/"):
-                if not await self.command(line):
-                    return
-                continue
-            await self.ask(line)
-
-    async def ask(self, text: str) -> None:
-        """Send `text` and render the answer live; Ctrl-C stops it (what arrived is kept, marked cut off)."""
-        try:
-            await self.session.save(self.runtime, text)
-        except DtbotError as error:
-            self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
-            return
-        shown: list[str] = []
-        loop = asyncio.get_running_loop()
-        with Live(Markdown(""), console=self.console, refresh_per_second=12) as live:
-
-            def show(piece: str) -> None:
-                shown.append(piece)
-                live.update(Markdown("".join(shown)))
-
-            task = asyncio.ensure_future(answer_once(self.runtime, self.session, text, show))
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
-                loop.add_signal_handler(signal.SIGINT, task.cancel)
-            try:
-                await task
-            except asyncio.CancelledError:
-                self.console.print("[dim](stopped)[/dim]")
-            except DtbotError as error:
-                self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
-            finally:
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signal.SIGINT)
-
-    async def command(self, line: str) -> bool:
-        """Run a slash command; False means leave."""
-        name, _, argument = line.partition(" ")
-        argument = argument.strip()
-        if name in ("/exit", "/quit"):
-            return False
-        if name == "/help":
-            self.console.print(HELP, highlight=False)
-        elif name == "/model":
-            await self.switch_model(argument)
-        elif name == "/models":
-            self.console.print(self.models_table())
-        elif name == "/system":
-            await self.set_system(argument)
-        elif name == "/reset":
-            self.session.conversation_id = None
-            self.console.print("New conversation: the next message starts it.")
-        elif name == "/history":
-            await self.show_history()
-        else:
-            self.console.print(f"[red]unknown command {name}[/red]; /help lists them", highlight=False)
-        return True
-
-    async def switch_model(self, model: str) -> None:
-        if not model:
-            self.console.print(f"model: {self.session.model}")
-            return
-        try:
-            self.runtime.models.resolve(model)
-            if self.session.conversation_id:
-                await self.runtime.conversations.update(self.session.conversation_id, None, model=model)
-        except DtbotError as error:
-            self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
-            return
-        self.session.model = model
-        self.console.print(f"model: {model}")
-
-    async def set_system(self, text: str) -> None:
-        self.session.system = text
-        if self.session.conversation_id:
-            await self.runtime.conversations.update(self.session.conversation_id, None, system_prompt=text)
-        self.console.print("System prompt " + ("set." if text else "cleared."))
-
-    async def show_history(self) -> None:
-        if not self.session.conversation_id:
-            self.console.print("No messages yet.")
-            return
-        export = await all_messages(self.runtime.conversations, self.session.conversation_id, None)
-        for message in export.messages:
-            cut = " [dim](cut off)[/dim]" if message.cut_off else ""
-            self.console.print(f"[bold]{message.role}[/bold]{cut}: {message.content}", highlight=False)
-
-    def models_table(self) -> Table:
-        table = Table("model", "provider", "available", "context", "price in/out per 1K")
-        for model in self.runtime.models.list():
-            price = f"{model.input_price:g}/{model.output_price:g} {model.currency}"
-            table.add_row(model.id, model.provider, "yes" if model.available else "no", f"{model.max_tokens:,}", price)
-        return table
 
 
 @friendly
@@ -248,6 +41,9 @@ def chat(
 async def _chat(
     config: Config, text: str | None, model: str | None, system: str, conversation: str | None, as_json: bool
 ) -> None:
+    from dtbot.cli.repl import CALLER, Repl, Session, answer_once
+    from dtbot.services.runtime import open_runtime
+
     async with open_runtime(config) as runtime:
         default = (await runtime.settings.load()).default_model
         session = Session(model=model or default, system=system)

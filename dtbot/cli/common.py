@@ -7,7 +7,7 @@ import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import msgspec
 import typer
@@ -15,7 +15,9 @@ from rich.console import Console
 
 from dtbot.config import Config, load_config
 from dtbot.errors import ConfigError, DtbotError
-from dtbot.services.runtime import Runtime, open_runtime
+
+if TYPE_CHECKING:
+    from dtbot.services.runtime import Runtime
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -65,6 +67,7 @@ def config_from(path: Path | None, **flags: Any) -> Config:
 
 def with_runtime(config: Config, work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run `work` on a fresh runtime and close it afterwards."""
+    from dtbot.services.runtime import open_runtime  # imported when a command runs: `dtbot --help` stays quick
 
     async def main() -> T:
         async with open_runtime(config) as runtime:

@@ -26,6 +26,15 @@ from dtbot.server.state import provide_runtime
 from dtbot.services.runtime import Runtime
 
 
+def announce(key_id: str, secret: str) -> None:
+    """Print the first admin key, once, where the operator who started the server sees it."""
+    print(
+        f"No API key existed, so an admin key was created ({key_id}):\n{secret}\n"
+        "It is shown only now. Create more with: dtbot keys create NAME [--role admin|user]",
+        flush=True,
+    )
+
+
 def create_app(config: Config | None = None) -> Litestar:
     """The app for `config` (loaded from the environment and `DTBOT_CONFIG` when not given)."""
     config = config or load_config()
@@ -36,6 +45,9 @@ def create_app(config: Config | None = None) -> Litestar:
         app.state.runtime = runtime
         try:
             await runtime.start(robot=True)
+            created = await runtime.keys.bootstrap()
+            if created is not None:
+                announce(created.id, created.key)
             yield
         finally:
             await runtime.close()

@@ -9,18 +9,20 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct
 from sqlalchemy import exc, func, select
 
-from dtbot.cache import Cache
 from dtbot.clock import local, local_or_none, utcnow
 from dtbot.errors import CacheUnavailable, InvalidApiKey, InvalidParameter, NotFound
 from dtbot.ids import new_id
 from dtbot.services.events import CHANNEL, KEYS_CHANGED
 from dtbot.store import Database
 from dtbot.store.models import ApiKey, Setting
+
+if TYPE_CHECKING:
+    from dtbot.cache import Cache
 
 Role = Literal["admin", "user"]
 ROLES: tuple[Role, ...] = ("admin", "user")

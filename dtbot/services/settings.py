@@ -10,20 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 from sqlalchemy import select
 
 from dtbot import logs
-from dtbot.cache import Cache
 from dtbot.clock import utcnow
 from dtbot.config import Config
 from dtbot.errors import CacheUnavailable, DatabaseUnavailable, InvalidParameter, ModelNotSupported
 from dtbot.services.events import CHANNEL, SETTINGS_CHANGED
 from dtbot.store import Database
 from dtbot.store.models import Setting
+
+if TYPE_CHECKING:
+    from dtbot.cache import Cache
 
 POLL_SECONDS = 1.0
 _log = logs.get("settings")
