@@ -8,6 +8,7 @@ Counts for other vendors' models are estimates: they use their own vocabularies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import toktok
@@ -27,22 +28,33 @@ def count_text(text: str) -> int:
     return toktok.truncate(text, _NO_LIMIT, ENCODING)[1] if text else 0
 
 
-def count_messages(messages: list[dict[str, Any]]) -> int:
+def count_messages(messages: list[dict[str, Any]], measure: Callable[[str], int] = count_text) -> int:
     """The prompt tokens of chat messages by OpenAI's rule: each message's fields plus a fixed overhead."""
     total = REPLY_PRIMING
     for message in messages:
-        total += TOKENS_PER_MESSAGE + count_text(message.get("role") or "") + _count_content(message.get("content"))
+        total += (
+            TOKENS_PER_MESSAGE + measure(message.get("role") or "") + _count_content(message.get("content"), measure)
+        )
         if name := message.get("name"):
-            total += TOKENS_PER_NAME + count_text(name)
+            total += TOKENS_PER_NAME + measure(name)
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
-            total += count_text(function.get("name") or "") + count_text(function.get("arguments") or "")
+            total += measure(function.get("name") or "") + measure(function.get("arguments") or "")
     return total
 
 
-def _count_content(content: Any) -> int:
+def upper_bound(messages: list[dict[str, Any]]) -> int:
+    """At least `count_messages(messages)`, without tokenizing: no token is shorter than one byte."""
+    return count_messages(messages, _utf8_length)
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode())
+
+
+def _count_content(content: Any, measure: Callable[[str], int]) -> int:
     if isinstance(content, str):
-        return count_text(content)
+        return measure(content)
     if not isinstance(content, list):
         return 0
     total = 0
@@ -50,7 +62,7 @@ def _count_content(content: Any) -> int:
         if not isinstance(part, dict):
             continue
         if part.get("type") == "text":
-            total += count_text(part.get("text") or "")
+            total += measure(part.get("text") or "")
         elif part.get("type") == "image_url":
             total += TOKENS_PER_IMAGE
     return total

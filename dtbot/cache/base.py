@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
-
-from limits import RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +81,3 @@ class Cache(Protocol):
     async def close(self) -> None:
         """Release connections."""
         ...
-
-
-class LimitsRateLimiter:
-    """A moving-window limiter over a `limits` storage, shared by both implementations."""
-
-    def __init__(self, storage: object) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
-        self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
-
-    def _item(self, limit: int, window_seconds: int) -> RateLimitItemPerSecond:
-        item = self._items.get((limit, window_seconds))
-        if item is None:
-            item = self._items[(limit, window_seconds)] = RateLimitItemPerSecond(limit, window_seconds)
-        return item
-
-    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
-        item = self._item(limit, window_seconds)
-        if await self._limiter.hit(item, key):
-            return RateDecision(True, limit, -1, 0)
-        reset_at, remaining = await self._limiter.get_window_stats(item, key)
-        return RateDecision(False, limit, remaining, max(1, math.ceil(reset_at - time.time())))

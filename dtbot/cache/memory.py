@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from limits.aio.storage import MemoryStorage
-
-from dtbot.cache.base import LimitsRateLimiter, QueueEntry, RateDecision
+from dtbot.cache.base import QueueEntry, RateDecision
 
 
 class _QueueSubscription:
@@ -31,7 +31,7 @@ class MemoryCache:
     def __init__(self) -> None:
         self._values: dict[str, tuple[str, float | None]] = {}
         self._channels: dict[str, set[asyncio.Queue[str]]] = {}
-        self._limiter = LimitsRateLimiter(MemoryStorage())
+        self._hits: dict[str, deque[float]] = {}
         self._queues: dict[str, asyncio.Queue[str]] = {}
 
     def _live(self, key: str) -> str | None:
@@ -48,7 +48,15 @@ class MemoryCache:
         self._values[key] = (value, None if ttl is None else time.monotonic() + ttl)
 
     async def hit(self, key: str, limit: int, window_seconds: int = 60) -> RateDecision:
-        return await self._limiter.hit(key, limit, window_seconds)
+        # A sliding window as the times of the hits in it: O(1) per hit, exact, no lock on one event loop.
+        now = time.monotonic()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - window_seconds:
+            hits.popleft()
+        if len(hits) < limit:
+            hits.append(now)
+            return RateDecision(True, limit, limit - len(hits), 0)
+        return RateDecision(False, limit, 0, max(1, math.ceil(hits[0] + window_seconds - now)))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         if self._live(key) is not None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from dtbot.cache.base import LimitsRateLimiter, QueueEntry, RateDecision
+from dtbot.cache.base import QueueEntry, RateDecision
 from dtbot.errors import CacheUnavailable
 
 T = TypeVar("T")
@@ -30,6 +33,27 @@ if tonumber(value) == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then
 end
 return value
 """
+
+
+class LimitsRateLimiter:
+    """An exact moving window in Redis (a Lua script of the `limits` library), shared by every replica."""
+
+    def __init__(self, storage: object) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self._items: dict[tuple[int, int], RateLimitItemPerSecond] = {}
+
+    def _item(self, limit: int, window_seconds: int) -> RateLimitItemPerSecond:
+        item = self._items.get((limit, window_seconds))
+        if item is None:
+            item = self._items[(limit, window_seconds)] = RateLimitItemPerSecond(limit, window_seconds)
+        return item
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        item = self._item(limit, window_seconds)
+        if await self._limiter.hit(item, key):
+            return RateDecision(True, limit, -1, 0)
+        reset_at, remaining = await self._limiter.get_window_stats(item, key)
+        return RateDecision(False, limit, remaining, max(1, math.ceil(reset_at - time.time())))
 
 
 class _PubSubSubscription:

@@ -40,7 +40,7 @@ from dtbot.services.models import CatalogModel, ModelService
 from dtbot.services.settings import SettingsService
 from dtbot.services.usage import STATUS_CANCELLED, STATUS_ERROR, STATUS_OK, UsageEntry, UsageRecorder
 from dtbot.store.models import Conversation
-from dtbot.tokens import count_messages, count_text
+from dtbot.tokens import count_messages, count_text, upper_bound
 
 _log = logs.get("chat")
 
@@ -66,11 +66,18 @@ class Plan:
     model_id: str
     chain: list[CatalogModel]
     messages: list[dict[str, Any]]
-    prompt_tokens: int
+    counted: int | None  # the prompt's tokens, when they had to be counted to check the limits
     max_tokens: int
     temperature: float | None = None
     conversation_id: str | None = None
     new_messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The prompt's tokens, counted on first use (only needed when a provider reports no usage)."""
+        if self.counted is None:
+            self.counted = count_messages(self.messages)
+        return self.counted
 
     def upstream(self, model: CatalogModel) -> ChatRequest:
         """The request for one model of the chain."""
@@ -129,6 +136,8 @@ class ChatService:
         if conversation is not None:
             history = await self._conversations.history(conversation.id)
             messages, prompt = fit(conversation.system_prompt, history, new, reserve=asked or 1, context=model.context)
+        elif upper_bound(new) + (asked or settings.max_tokens_per_request) <= model.context:
+            messages, prompt = new, None  # it fits whatever the exact count: no need to tokenize now
         else:
             messages, prompt = new, count_messages(new)
             if prompt + (asked or 1) > model.context:
@@ -144,8 +153,8 @@ class ChatService:
             model_id=model_id,
             chain=[model, *self._fallbacks(model)],
             messages=messages,
-            prompt_tokens=prompt,
-            max_tokens=asked or min(settings.max_tokens_per_request, model.context - prompt),
+            counted=prompt,
+            max_tokens=asked or min(settings.max_tokens_per_request, model.context - (prompt or 0)),
             temperature=temperature,
             conversation_id=conversation.id if conversation else None,
             new_messages=[m for m in new if m["role"] != "system"],

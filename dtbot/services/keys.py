@@ -87,6 +87,7 @@ class KeyService:
         self._cache = cache
         self._zone = zone
         self._trusted: dict[str, tuple[Principal, float]] = {}
+        self._checking: set[str] = set()
 
     async def create(self, name: str, role: str = "user") -> CreatedKey:
         """A new key; raises `InvalidParameter` for an empty or long name or an unknown role."""
@@ -142,11 +143,19 @@ class KeyService:
         digest = hash_secret(secret)
         cached = self._trusted.get(digest)
         now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and (cached[1] > now or digest in self._checking):
+            return cached[0]  # while one request re-checks a known key, the others go on with it
+        self._checking.add(digest)
+        try:
+            return await self._check(digest, now)
+        finally:
+            self._checking.discard(digest)
+
+    async def _check(self, digest: str, now: float) -> Principal:
         async with self._db.session() as session:
             row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
             if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
+                self._trusted.pop(digest, None)
                 raise InvalidApiKey()
             row.last_used_at = utcnow()
             await session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -46,6 +46,9 @@ class UsageEntry:
     created_at: datetime = field(default_factory=utcnow)
 
 
+_FIELDS = tuple(f.name for f in fields(UsageEntry))
+
+
 class UsageService:
     """Writes usage records; one multi-row INSERT per batch."""
 
@@ -57,7 +60,8 @@ class UsageService:
         if not entries:
             return
         rows = [
-            asdict(entry) | {"id": new_id("use"), "total_tokens": entry.prompt_tokens + entry.completion_tokens}
+            {name: getattr(entry, name) for name in _FIELDS}  # not asdict(): it deep-copies every value
+            | {"id": new_id("use"), "total_tokens": entry.prompt_tokens + entry.completion_tokens}
             for entry in entries
         ]
         async with self._db.session() as session:

@@ -78,3 +78,14 @@ def test_counting_needs_no_network_or_cache(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_byte_bound_never_undercounts() -> None:
+    from dtbot.tokens import count_messages, upper_bound
+
+    samples = ["hello world", "你好，世界 👋🏽", "  spaces\n\nand\ttabs  ", "a" * 5000, "混合 mixed テキスト 123 !@#"]
+    for text in samples:
+        messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": text, "name": "bob"}]
+        assert upper_bound(messages) >= count_messages(messages)
+    parts = [{"role": "user", "content": [{"type": "text", "text": "图"}, {"type": "image_url", "image_url": {}}]}]
+    assert upper_bound(parts) >= count_messages(parts)
