@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from dtbot import __version__
 from dtbot.config import Config, load_config
 from dtbot.server.auth import PUBLIC, ApiKeyMiddleware
+from dtbot.server.coalesce import coalesce_middleware
 from dtbot.server.errors import EXCEPTION_HANDLERS
 from dtbot.server.observe import observe_middleware
 from dtbot.server.requestid import add_request_id
@@ -74,7 +75,7 @@ def create_app(config: Config | None = None) -> Litestar:
     return Litestar(
         route_handlers=[api, metrics],
         lifespan=[lifespan],
-        middleware=[observe_middleware, DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
+        middleware=[observe_middleware, coalesce_middleware, DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
         before_send=[add_request_id],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(
