@@ -60,6 +60,9 @@ def test_conversations_models_config_stats_health(client: DingTalkBotClient) -> 
     assert client.config.update(maxTokensPerRequest=3000).maxTokensPerRequest == 3000
     assert client.config.get().maxTokensPerRequest == 3000
     client.config.update(maxTokensPerRequest=4000)
+    deadline = time.monotonic() + 5  # usage records are written in batches, every half second
+    while client.stats().totalMessages < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert client.stats().totalMessages >= 1
     assert client.health().services.database == "healthy"
 

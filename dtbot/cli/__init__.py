@@ -1,4 +1,4 @@
-"""The `dtbot` command: the server, the chat REPL and scripted administration."""
+"""The `dtbot` command: the server, the chat REPL, the dashboard and scripted administration."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 
 from dtbot import __version__
 from dtbot.cli import chat, conversations, dingtalk, keys, settings, system
+from dtbot.cli.common import ConfigOption, config_from, friendly
 
 app = typer.Typer(
     name="dtbot",
@@ -23,6 +24,15 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(settings.app, name="config")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(dingtalk.app, name="dingtalk")
+
+
+@app.command("tui")
+@friendly
+def tui(config: ConfigOption = None) -> None:
+    """Open the live dashboard: stats, health, conversations, chat, config, keys and requests."""
+    from dtbot.tui.app import run  # Textual is imported only when the dashboard opens
+
+    run(config_from(config))
 
 
 def _version(value: bool) -> None:

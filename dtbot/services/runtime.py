@@ -17,6 +17,7 @@ from dtbot.dingtalk.stream import StreamReceiver
 from dtbot.errors import DatabaseUnavailable
 from dtbot.providers import ProviderRegistry, ProviderSettings
 from dtbot.services.access import AccessService
+from dtbot.services.activity import ActivityService
 from dtbot.services.chat import ChatService
 from dtbot.services.conversations import ConversationService
 from dtbot.services.dingtalk.delivery import Delivery
@@ -50,6 +51,7 @@ class Runtime:
         self.usage = UsageService(self.db)
         self.recorder = UsageRecorder(self.usage)
         self.stats = StatsService(self.db, self.zone)
+        self.activity = ActivityService(self.db, self.zone)
         self.health = HealthService(self.db, self.cache, config, self.zone)
         self.models = ModelService(config)
         self.providers = ProviderRegistry(provider_settings(config))

@@ -12,15 +12,15 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.logging import TextualHandler
 from textual.screen import ModalScreen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from dtbot import logs
 from dtbot.config import Config
 from dtbot.errors import DtbotError
-from dtbot.services.activity import ActivityService
 from dtbot.services.conversations import ConversationOut
 from dtbot.services.runtime import Runtime
 from dtbot.tui.format import problem
+from dtbot.tui.screens.base import report
 from dtbot.tui.screens.chat import ChatScreen
 from dtbot.tui.screens.conversations import ConversationsScreen
 from dtbot.tui.screens.help import HelpScreen
@@ -55,7 +55,7 @@ class DashboardApp(App[None]):
         ),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "leave_field", "Leave field", show=False),
-        Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -64,8 +64,7 @@ class DashboardApp(App[None]):
         self.config = config
         self.refresh_seconds = refresh_seconds
         self.runtime = Runtime(config)
-        # Until the runtime offers it as `runtime.activity`.
-        self.activity = ActivityService(self.runtime.db, self.runtime.zone)
+        self.activity = self.runtime.activity
         self.started = asyncio.Event()
 
     def on_mount(self) -> None:
@@ -89,9 +88,7 @@ class DashboardApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Switching tabs under an open dialog would leave the dialog behind on the old tab.
-        if action in ("switch_mode", "help") and isinstance(self.screen, ModalScreen):
-            return False
-        return True
+        return not (action in ("switch_mode", "help") and isinstance(self.screen, ModalScreen))
 
     async def continue_chat(self, conversation: ConversationOut) -> None:
         """Open the Chat tab inside a stored conversation."""
@@ -110,8 +107,7 @@ class DashboardApp(App[None]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(str(event.worker.error), title="unexpected error", severity="error")
+        report(self, event)
 
 
 def run(config: Config) -> None:

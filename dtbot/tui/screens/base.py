@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dtbot.tui.app import DashboardApp
 
 
-def report(node: Screen[object], event: Worker.StateChanged) -> None:
+def report(node: Widget | App[Any], event: Worker.StateChanged) -> None:
     """Show a worker's failure as a notification: a service error by its message and code, anything else by type."""
     error = event.worker.error
     if event.state != WorkerState.ERROR or error is None:

@@ -23,6 +23,10 @@ from dtbot.tui.screens.base import DashboardScreen
 from dtbot.tui.widgets.message import MessageView, caption
 
 HISTORY = 20  # messages shown when continuing a stored conversation
+HINT = (
+    "Enter to write, Enter again to send. Ctrl+O picks the model; the conversation is saved as you go "
+    "(see Conversations). Escape stops an answer or leaves the field."
+)
 
 
 class AnswerStream:
@@ -52,8 +56,8 @@ class ChatScreen(DashboardScreen):
 
     MODE = "chat"
     HELP = (
-        "Enter sends. The first message starts a conversation (listed in Conversations); "
-        "Escape stops an answer, or leaves the input so the number keys switch tabs."
+        "Enter (or i) moves into the input, Enter there sends. The first message starts a conversation "
+        "(listed in Conversations). Escape stops an answer, or leaves the input so the number keys switch tabs."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new", "New chat"),
@@ -72,7 +76,7 @@ class ChatScreen(DashboardScreen):
             yield Label("model", classes="muted")
             yield Select[str]([], id="model", allow_blank=True, compact=True, prompt="pick a model")
             yield Static("new conversation", id="chat-where", classes="muted", markup=False)
-        yield VerticalScroll(id="chat-log")
+        yield VerticalScroll(Static(HINT, id="chat-hint", classes="muted"), id="chat-log")
         yield Input(placeholder="Type a message · Enter sends · Escape leaves the field", id="prompt", compact=True)
 
     def on_mount(self) -> None:
@@ -128,6 +132,7 @@ class ChatScreen(DashboardScreen):
     async def answer(self, text: str) -> None:
         """Save the session on its first message, then stream the answer into a Markdown view."""
         model = self.session.model
+        await self.log_box.query("#chat-hint").remove()
         await self.log_box.mount(MessageView("user", text, "you"))
         view = MessageView("assistant", "", f"{model} …")
         await self.log_box.mount(view)

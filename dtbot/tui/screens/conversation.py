@@ -7,8 +7,8 @@ from typing import ClassVar
 
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.markup import escape
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Static
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
@@ -113,7 +114,7 @@ class ConversationsScreen(ConversationActions):
             ]
         )
         p = result.pagination
-        found = f"{count(p.total)} conversations" + (f" matching “{self.search}”" if self.search else "")
+        found = f"{count(p.total)} conversations" + (f" matching “{escape(self.search)}”" if self.search else "")
         self.query_one("#pager", Static).update(f"{found} · page {p.page if p.total else 0} of {p.total_pages}")
 
     def selected(self) -> ConversationOut | None:

@@ -8,8 +8,8 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.markup import escape
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from dtbot.tui.tabs import TABS

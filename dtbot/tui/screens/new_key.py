@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import work
-
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet, Static
-
 from textual.worker import Worker
 
 from dtbot.errors import DtbotError

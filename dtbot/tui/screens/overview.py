@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from textual import events, work
+from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widget import Widget
@@ -23,7 +23,6 @@ from dtbot.tui.widgets.health import HealthPanel
 from dtbot.tui.widgets.model_bars import ModelBars
 
 HOUR = 60
-TALL = 34  # from this many lines the sparklines get three each
 
 
 class OverviewScreen(DashboardScreen):
@@ -53,9 +52,6 @@ class OverviewScreen(DashboardScreen):
     def on_mount(self) -> None:
         self.set_interval(self.dashboard.refresh_seconds, self.tick)
         self.load()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.height >= TALL, "-tall")
 
     def on_screen_resume(self) -> None:
         self.tick()

@@ -161,4 +161,3 @@ class RequestsScreen(DashboardScreen):
 
     def action_reload(self) -> None:
         self.load()
-

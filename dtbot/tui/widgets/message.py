@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -43,7 +44,5 @@ class MessageView(Vertical):
 
     def set_caption(self, text: str) -> None:
         self.heading = text
-        try:
+        with contextlib.suppress(NoMatches):  # removed meanwhile (a new chat started while this answer was stopping)
             self.query_one(Label).update(text)
-        except NoMatches:  # removed meanwhile (a new chat started while this answer was stopping)
-            pass

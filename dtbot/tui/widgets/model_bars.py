@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 
 NAME_WIDTH = 24
+MAX_ROWS = 8  # more models than this: the smallest are summed up as `others`
 FULL = "█"
 
 
@@ -22,7 +24,10 @@ class ModelBars(Widget):
     def show(self, shares: Mapping[str, int]) -> None:
         if dict(shares) != self.shares:
             self.shares = dict(shares)
-            self.refresh()
+            self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(min(len(self.shares), MAX_ROWS), 1)
 
     def fitting(self, rows: int) -> list[tuple[str, int]]:
         """The shares to draw in `rows` lines: the largest, and the remainder as one `others` line."""
