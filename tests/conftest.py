@@ -12,6 +12,7 @@ import pytest
 
 from dtbot.config import load_config
 from dtbot.services.runtime import Runtime, open_runtime
+from tests.fakes.dingtalk import FakeDingTalk
 from tests.fakes.llm import FakeLLM
 from tests.support.backends import Backend, drop_mysql_database, new_mysql_database, redis_url, sqlite_backend
 from tests.support.servers import BASE_ENV, Server
@@ -92,6 +93,16 @@ def provider_env(fake: FakeLLM) -> dict[str, str]:
         env[f"{kind.upper()}_API_KEY"] = f"sk-{kind}-test-secret-0123456789"
         env[f"{kind.upper()}_BASE_URL"] = fake.base_url(kind)
     return env
+
+
+ROBOT_APP_SECRET = "SECdtbot-test-app-secret"
+
+
+@pytest.fixture(scope="session")
+def fake_dingtalk() -> Iterator[FakeDingTalk]:
+    """The fake DingTalk (session webhooks, OpenAPI, Stream gateway), serving from its own thread."""
+    with FakeDingTalk.in_thread(app_secret=ROBOT_APP_SECRET) as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,13 @@ import httpx
 import pytest
 
 from dtbot.dingtalk.signing import sign
+from tests.conftest import ROBOT_APP_SECRET as APP_SECRET
 from tests.conftest import provider_env, provision, started
 from tests.fakes.dingtalk import FakeDingTalk, callback_payload, signed_callback_headers
 from tests.fakes.llm import FakeLLM
 from tests.support.servers import Server
 from tests.test_api_auth import assert_error
 
-APP_SECRET = "SECdtbot-test-app-secret"
 WEBHOOK_SECRET = "dtbot-test-webhook-secret"
 
 
@@ -36,12 +36,6 @@ def robot_env(llm: FakeLLM, dingtalk: FakeDingTalk, **extra: str) -> dict[str, s
         }
         | extra
     )
-
-
-@pytest.fixture(scope="session")
-def fake_dingtalk() -> Any:
-    with FakeDingTalk.in_thread(app_secret=APP_SECRET) as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mysql"])
