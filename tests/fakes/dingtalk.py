@@ -472,6 +472,12 @@ class FakeDingTalk(ServedFake):
         self._valid_tokens[token] = time.monotonic() + self.token_expire_in
         return web.json_response({"accessToken": token, "expireIn": self.token_expire_in})
 
+    async def _authorised(self, kind: str, request: web.Request) -> tuple[dict[str, Any], web.Response | None]:
+        """An OpenAPI call recorded, then spoiled by a fault or refused for its token, or its JSON body."""
+        recorded, _ = await self._record(kind, request)
+        refusal = await self._fault(kind, None, request) or self._check_token(recorded)
+        return (recorded.body if isinstance(recorded.body, dict) else {}), refusal
+
     def _check_token(self, recorded: RecordedRequest) -> web.Response | None:
         token = recorded.headers.get("x-acs-dingtalk-access-token", "")
         if self._valid_tokens.get(token, 0) <= time.monotonic():
@@ -487,14 +493,9 @@ class FakeDingTalk(ServedFake):
     async def _robot_send(
         self, request: web.Request, kind: str, target: str, sent: list[dict[str, Any]]
     ) -> web.StreamResponse:
-        recorded, _ = await self._record(kind, request)
-        spoiled = await self._fault(kind, None, request)
-        if spoiled is not None:
-            return spoiled
-        refusal = self._check_token(recorded)
+        body, refusal = await self._authorised(kind, request)
         if refusal is not None:
             return refusal
-        body = recorded.body if isinstance(recorded.body, dict) else {}
         problem = _robot_send_problem(body, target)
         if problem is not None:
             return _openapi_error(400, "InvalidParameter", problem)
@@ -514,14 +515,9 @@ class FakeDingTalk(ServedFake):
 
     async def _card_call(self, request: web.Request, kind: str, required: str) -> web.StreamResponse:
         """AI cards: `createAndDeliver` opens a card under its outTrackId, `streaming` updates it."""
-        recorded, _ = await self._record(kind, request)
-        spoiled = await self._fault(kind, None, request)
-        if spoiled is not None:
-            return spoiled
-        refusal = self._check_token(recorded)
+        body, refusal = await self._authorised(kind, request)
         if refusal is not None:
             return refusal
-        body = recorded.body if isinstance(recorded.body, dict) else {}
         track = body.get("outTrackId")
         if not track or required not in body:
             return _openapi_error(400, "InvalidParameter", f"outTrackId and {required} are required")
