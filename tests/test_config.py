@@ -70,6 +70,7 @@ fallbacks = ["glm-4"]
         ({"PORT": "abc"}, "PORT (server.port): expected `int`, got `str`"),
         ({"PORT": "70000"}, "PORT (server.port): expected `int` <= 65535"),
         ({"API_RATE_LIMIT": "0"}, "API_RATE_LIMIT (limits.rate_limit_per_minute)"),
+        ({"API_RATE_LIMIT": "100000000"}, "expected `int` <= 1000000"),
         ({"DATABASE_URL": "postgres://x/y"}, "DATABASE_URL (database.url): unsupported URL"),
         ({"REDIS_URL": "memcached://x"}, "REDIS_URL (redis.url)"),
         ({"DTBOT_TIMEZONE": "Mars/Base"}, "unknown time zone"),

@@ -16,6 +16,9 @@ Positive = Annotated[int, Meta(ge=1)]
 Seconds = Annotated[float, Meta(gt=0)]
 Price = Annotated[float, Meta(ge=0)]
 LogLevel = Literal["debug", "info", "warning", "error"]
+# Bounds shared with the runtime settings, so a configured default is always a valid setting.
+PerMinute = Annotated[int, Meta(ge=1, le=1_000_000)]
+TokenCount = Annotated[int, Meta(ge=1, le=10_000_000)]
 SECRET_FIELDS = frozenset({"api_key", "app_secret", "webhook_secret", "jwt_secret"})
 
 
@@ -51,8 +54,8 @@ class RedisConfig(Section):
 
 
 class LimitsConfig(Section):
-    rate_limit_per_minute: Positive = 60
-    max_tokens_per_request: Positive = 4000
+    rate_limit_per_minute: PerMinute = 60
+    max_tokens_per_request: TokenCount = 4000
     default_model: str = "gpt-3.5-turbo"
 
 

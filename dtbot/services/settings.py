@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType
 from sqlalchemy import select
 
 from dtbot import logs
 from dtbot.clock import utcnow
 from dtbot.config import Config
+from dtbot.config.schema import PerMinute, TokenCount
 from dtbot.errors import CacheUnavailable, DatabaseUnavailable, InvalidParameter, ModelNotSupported
 from dtbot.services.events import CHANNEL, SETTINGS_CHANGED
 from dtbot.store import Database
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 _log = logs.get("settings")
 
-TokenCount = Annotated[int, Meta(ge=1, le=10_000_000)]
-PerMinute = Annotated[int, Meta(ge=1, le=1_000_000)]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
