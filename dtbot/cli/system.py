@@ -10,7 +10,17 @@ import msgspec
 import typer
 from rich.table import Table
 
-from dtbot.cli.common import ConfigOption, JsonOption, config_from, emit_json, friendly, out, with_runtime
+from dtbot.cli.common import (
+    FAILURE,
+    ConfigOption,
+    JsonOption,
+    config_from,
+    emit_json,
+    fail,
+    friendly,
+    out,
+    with_runtime,
+)
 from dtbot.config import Config
 from dtbot.config.load import CONFIG_ENV
 from dtbot.store import migrate
@@ -23,6 +33,13 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1, or $HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: 3000, or $PORT].")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Do not migrate; refuse to start unless the schema is current (replicas behind a migration job).",
+        ),
+    ] = False,
     config: ConfigOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -31,7 +48,10 @@ def serve(
     On a database without API keys the server creates an admin key and prints it once.
     """
     cfg = config_from(config, **{"server.host": host, "server.port": port, "server.workers": workers})
-    migrate.upgrade(cfg.database.url)
+    if no_migrate:
+        _require_current_schema(cfg.database.url)
+    else:
+        migrate.upgrade(cfg.database.url)
     if config is not None:
         os.environ[CONFIG_ENV] = str(config.resolve())  # the server process loads the same file
     for flag, value in (("HOST", host), ("PORT", port)):
@@ -46,6 +66,12 @@ def serve(
     # A fresh process for the server: it holds only what serving needs, not the CLI, Alembic and this
     # start-up's work (about 30 MB less resident memory). uvicorn with uvloop and httptools.
     os.execv(sys.executable, [sys.executable, "-m", "uvicorn", *uvicorn_arguments(cfg)])
+
+
+def _require_current_schema(url: str) -> None:
+    current, head = migrate.current_revision(url), migrate.head_revision()
+    if current != head:
+        fail(f"the database schema is at {current or 'none'}, this version needs {head}: run dtbot db upgrade", FAILURE)
 
 
 def uvicorn_arguments(cfg: Config) -> list[str]:
