@@ -42,6 +42,16 @@ class InvalidParameter(DtbotError):
     code, status, default_message, openai_type = 40003, 400, "参数格式错误", "invalid_request_error"
 
 
+# What the JSON decoder raises, besides its own DecodeError, for a body it cannot read.
+UNREADABLE = (UnicodeDecodeError, RecursionError)
+
+
+def unreadable(error: BaseException, field: str = "body") -> InvalidParameter:
+    """The 400 for a body that is not UTF-8 or nests too deeply for the JSON decoder."""
+    problem = "not valid UTF-8" if isinstance(error, UnicodeDecodeError) else "JSON nested too deeply"
+    return InvalidParameter(f"{InvalidParameter.default_message}: {field}: {problem}")
+
+
 class ModelNotSupported(DtbotError):
     code, status, default_message, openai_type = 40004, 400, "模型不支持", "invalid_request_error"
 

@@ -31,6 +31,8 @@ ENV_KEYS: dict[str, str] = {
     "DTBOT_TIMEZONE": "server.timezone",
     "LOG_LEVEL": "server.log_level",
     "LOG_FORMAT": "server.log_format",
+    "MAX_BODY_BYTES": "server.max_body_bytes",
+    "CORS_ORIGINS": "server.cors_origins",
     "DATABASE_URL": "database.url",
     "REDIS_URL": "redis.url",
     "API_RATE_LIMIT": "limits.rate_limit_per_minute",
@@ -167,15 +169,20 @@ def _check(config: Config, origin_map: Mapping[str, str]) -> None:
         for fallback in model.fallbacks:
             if fallback not in config.models:
                 raise ConfigError(f"config: models.{model_id}.fallbacks: unknown model {fallback!r}")
-    for origin in config.dingtalk.allowlist:
-        if not _ORIGIN.match(origin):
-            raise ConfigError(
-                f"config: {_name('dingtalk.webhook_allowlist', origin_map)}: {origin!r} is not an origin; "
-                "expected scheme://host[:port], comma-separated"
-            )
+    _check_origins(config.server.cors_allowed, "server.cors_origins", origin_map, star=True)
+    _check_origins(config.dingtalk.allowlist, "dingtalk.webhook_allowlist", origin_map, star=False)
     if config.dingtalk.model and config.dingtalk.model not in config.models:
         raise ConfigError(f"config: dingtalk.model: unknown model {config.dingtalk.model!r}")
     if config.limits.default_model not in config.models:
         raise ConfigError(
             f"config: {_name('limits.default_model', origin_map)}: unknown model {config.limits.default_model!r}"
         )
+
+
+def _check_origins(origins: list[str], dotted: str, origin_map: Mapping[str, str], *, star: bool) -> None:
+    for origin in origins:
+        if not (_ORIGIN.match(origin) or (star and origin == "*")):
+            raise ConfigError(
+                f"config: {_name(dotted, origin_map)}: {origin!r} is not an origin; "
+                "expected scheme://host[:port], comma-separated" + (", or *" if star else "")
+            )

@@ -41,6 +41,13 @@ class ServerConfig(Section):
     timezone: str = "Asia/Shanghai"
     log_level: LogLevel = "info"
     log_format: Literal["text", "json"] = "text"
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=100_000_000)] = 1_048_576  # larger requests get 413
+    cors_origins: str = ""  # comma-separated origins browsers may call from, or "*"; empty: CORS off
+
+    @property
+    def cors_allowed(self) -> list[str]:
+        """The origins that CORS admits; empty when CORS is off."""
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 class DatabaseConfig(Section):

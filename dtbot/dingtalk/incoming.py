@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from dtbot.dingtalk._problems import from_msgspec, invalid
+from dtbot.errors import UNREADABLE, unreadable
 
 NonEmpty = Annotated[str, Meta(min_length=1)]
 Number = int | float | str  # fields we only pass on, whose type DingTalk is not strict about
@@ -112,6 +113,8 @@ def parse_callback(body: bytes | str) -> IncomingMessage:
         message = msgspec.json.decode(body, type=IncomingMessage, strict=False)
     except msgspec.DecodeError as error:
         raise from_msgspec(error) from None
+    except UNREADABLE as error:
+        raise unreadable(error) from None
     if message.msgtype == "text" and message.text_body is None:
         raise invalid("text", "required for msgtype text")
     if not (message.sender_staff_id or message.sender_id):

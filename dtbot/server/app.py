@@ -7,23 +7,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from dtbot import __version__
 from dtbot.config import Config, load_config
 from dtbot.server.auth import PUBLIC, ApiKeyMiddleware
 from dtbot.server.coalesce import coalesce_middleware
 from dtbot.server.errors import EXCEPTION_HANDLERS
+from dtbot.server.headers import add_response_headers
 from dtbot.server.observe import observe_middleware
-from dtbot.server.requestid import add_request_id
+from dtbot.server.openapi import CompletedJsonRenderPlugin
+from dtbot.server.request import ApiRequest
 from dtbot.server.routes.chat import chat_completions, models, openai_models
 from dtbot.server.routes.conversations import ConversationsController
 from dtbot.server.routes.dingtalk import dingtalk_send, dingtalk_webhook
 from dtbot.server.routes.keys import KeysController
-from dtbot.server.routes.system import AdminController, health, metrics
+from dtbot.server.routes.system import AdminController, health, live, metrics
 from dtbot.server.state import provide_runtime
 from dtbot.services.runtime import Runtime
 
@@ -34,6 +37,19 @@ def announce(key_id: str, secret: str) -> None:
         f"No API key existed, so an admin key was created ({key_id}):\n{secret}\n"
         "It is shown only now. Create more with: dtbot keys create NAME [--role admin|user]",
         flush=True,
+    )
+
+
+def cors(origins: list[str]) -> CORSConfig | None:
+    """Browser access from `origins` (an API key is still needed); None, CORS off, when there are none."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
     )
 
 
@@ -61,6 +77,7 @@ def create_app(config: Config | None = None) -> Litestar:
         path="/api",
         route_handlers=[
             health,
+            live,
             AdminController,
             KeysController,
             models,
@@ -76,14 +93,17 @@ def create_app(config: Config | None = None) -> Litestar:
         route_handlers=[api, metrics],
         lifespan=[lifespan],
         middleware=[observe_middleware, coalesce_middleware, DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC)],
-        before_send=[add_request_id],
+        before_send=[add_response_headers],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_class=ApiRequest,
+        request_max_body_size=config.server.max_body_bytes,
+        cors_config=cors(config.server.cors_allowed),
         openapi_config=OpenAPIConfig(
             title="dtbot API",
             version=__version__,
             description="钉钉机器人与LLM大模型集成系统 API: the DingTalk robot and an OpenAI-compatible gateway.",
             path="/api/schema",
-            render_plugins=[SwaggerRenderPlugin(), JsonRenderPlugin()],
+            render_plugins=[SwaggerRenderPlugin(), CompletedJsonRenderPlugin()],
         ),
         debug=False,
     )

@@ -10,7 +10,7 @@ from dtbot.services.access import AccessService
 from dtbot.services.keys import Principal
 
 # Routes anyone may call: health, metrics (for Prometheus), the API schema and docs, DingTalk's callbacks.
-PUBLIC = [r"^/api/health$", r"^/metrics$", r"^/api/schema", r"^/api/dingtalk/webhook$"]
+PUBLIC = [r"^/api/health(/live)?$", r"^/metrics$", r"^/api/schema", r"^/api/dingtalk/webhook$"]
 
 
 def bearer(connection: ASGIConnection) -> str | None:
@@ -29,5 +29,6 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 
 
 def admin_only(connection: ASGIConnection[object, Principal, None, object], _: BaseRouteHandler) -> None:
-    """Guard for admin routes: 403 for a user key."""
-    AccessService.require_admin(connection.user)
+    """Guard for admin routes: 403 for a user key. OPTIONS needs no key, so it has no user and passes."""
+    if connection.scope["method"] != "OPTIONS":
+        AccessService.require_admin(connection.user)

@@ -46,9 +46,16 @@ def on_dtbot_error(request: Request, error: DtbotError) -> Response[ErrorEnvelop
     return error_response(request, error)
 
 
+def _validation_part(item: dict[str, str]) -> str:
+    field, problem = item.get("key") or item.get("source", "body"), item.get("message", "")
+    if field == "data":  # the handlers' name for the request body
+        field, problem = "body", "a JSON body is required" if problem == "'data'" else problem
+    return f"{field}: {problem}"
+
+
 def _validation_message(error: ValidationException) -> str:
     details = error.extra if isinstance(error.extra, list) else []
-    parts = [f"{item.get('key') or item.get('source', 'body')}: {item.get('message', '')}" for item in details]
+    parts = [_validation_part(item) for item in details]
     if not parts:
         parts = [str(error.detail)]
     return "参数格式错误: " + "; ".join(parts)

@@ -1,11 +1,10 @@
-"""Give every request an id: the caller's `X-Request-ID` when it is sane, else a new one; echo it back."""
+"""Give every request an id: the caller's `X-Request-ID` when it is sane, else a new one."""
 
 from __future__ import annotations
 
 import re
 
-from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from litestar.types import Scope
 
 from dtbot.ids import new_id
 
@@ -22,9 +21,3 @@ def request_id_of(scope: Scope) -> str:
         text = given.decode("latin-1")
         request_id = state["request_id"] = text if _SANE.match(text) else new_id("req")
     return request_id
-
-
-async def add_request_id(message: Message, scope: Scope) -> None:
-    """`before_send` hook: every HTTP response, errors included, carries `X-Request-ID`."""
-    if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)

@@ -25,7 +25,8 @@ from dtbot.store import Database
 from dtbot.store.models import Conversation, Message
 from dtbot.tokens import count_text
 
-MAX_PAGE = 100
+MAX_PAGE = 100  # rows per page
+MAX_PAGE_NUMBER = 1_000_000
 
 
 class ConversationIn(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -99,8 +100,8 @@ def _escape_like(text: str) -> str:
 
 
 def _check_page(page: int, limit: int) -> None:
-    if page < 1:
-        raise InvalidParameter("参数格式错误: page: must be 1 or more")
+    if not 1 <= page <= MAX_PAGE_NUMBER:
+        raise InvalidParameter(f"参数格式错误: page: must be between 1 and {MAX_PAGE_NUMBER}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidParameter(f"参数格式错误: limit: must be between 1 and {MAX_PAGE}")
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, delete, get, post
 from litestar.params import Parameter
 
 from dtbot.server.envelope import Envelope, ok
-from dtbot.services.conversations import ConversationIn, ConversationOut, ConversationPage, MessagePage
+from dtbot.services.conversations import (
+    MAX_PAGE,
+    MAX_PAGE_NUMBER,
+    ConversationIn,
+    ConversationOut,
+    ConversationPage,
+    MessagePage,
+)
 from dtbot.services.runtime import Runtime
+
+Page = Annotated[int, Parameter(ge=1, le=MAX_PAGE_NUMBER, description="Page number, from 1")]
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="Rows per page")]
 
 
 class ConversationsController(Controller):
@@ -24,8 +36,8 @@ class ConversationsController(Controller):
         request: Request,
         runtime: Runtime,
         user_id: str | None = Parameter(query="userId", default=None),
-        page: int = 1,
-        limit: int = 20,
+        page: Page = 1,
+        limit: Limit = 20,
         search: str | None = None,
     ) -> Envelope[ConversationPage]:
         found = await runtime.conversations.list(request.user, user_id=user_id, search=search, page=page, limit=limit)
@@ -39,7 +51,7 @@ class ConversationsController(Controller):
 
     @get("/{conversation_id:str}/messages", summary="A conversation's messages, oldest first, paged")
     async def messages(
-        self, request: Request, runtime: Runtime, conversation_id: str, page: int = 1, limit: int = 100
+        self, request: Request, runtime: Runtime, conversation_id: str, page: Page = 1, limit: Limit = 100
     ) -> Envelope[MessagePage]:
         return ok(await runtime.conversations.messages(conversation_id, request.user, page=page, limit=limit))
 

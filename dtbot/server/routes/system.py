@@ -22,6 +22,12 @@ async def health(runtime: Runtime) -> Response[Health]:
     return Response(report, status_code=503 if report.status == UNHEALTHY else 200)
 
 
+@get("/health/live", summary="Liveness: the process answers (no database or Redis check)", tags=["system"])
+async def live() -> dict[str, str]:
+    """For a liveness probe: a database outage should take a replica out of service, not restart it."""
+    return {"status": "alive"}
+
+
 @get("/metrics", summary="Prometheus metrics of this process", tags=["system"], include_in_schema=False)
 async def metrics() -> Response[bytes]:
     body, content_type = exposition()
