@@ -19,7 +19,8 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from dtbot.dingtalk.origins import Allowlist, origin_of
+from dtbot.dingtalk import _problems
+from dtbot.dingtalk.origins import Allowlist, NonPublicAddress, PublicOnlyResolver, origin_of
 from dtbot.dingtalk.outgoing import openapi_param
 from dtbot.errors import DtbotError
 
@@ -107,7 +108,10 @@ class DingTalkClient:
         loop = asyncio.get_running_loop()
         # A session belongs to the loop it was made in; a CLI run with a new loop needs a new one.
         if self._http is None or self._http.closed or self._http_loop is not loop:
-            self._http = aiohttp.ClientSession(timeout=self._timeout, headers={"Accept": "application/json"})
+            connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(trusted=[self.api_base.host or ""]))
+            self._http = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, headers={"Accept": "application/json"}
+            )
             self._http_loop = loop
         return self._http
 
@@ -281,6 +285,9 @@ class DingTalkClient:
         except TimeoutError:
             raise DingTalkError(f"{what}: timed out", transient=True) from None
         except aiohttp.ClientError as error:
+            if isinstance(getattr(error, "os_error", None), NonPublicAddress):
+                problem = f"host not allowed: {origin_of(url)} resolves to a non-public address"
+                raise _problems.invalid("webhook", problem) from None
             raise DingTalkError(f"{what}: connection failed ({type(error).__name__})", transient=True) from None
         if 300 <= status < 400:
             raise DingTalkError(f"{what}: HTTP {status}, redirect not followed", upstream_status=status)

@@ -1,13 +1,22 @@
-"""The allow list of webhook origins: where the robot may post, so that a caller cannot aim it at internal hosts.
+"""Where the robot may post, so that a caller cannot aim it at internal hosts.
 
-URLs are parsed with yarl, the parser aiohttp itself uses, so that the host we
-check is the host we connect to.
+Two guards. The allow list of webhook origins: URLs are parsed with yarl, the
+parser aiohttp itself uses, so that the host we check is the host we connect
+to. And a resolver that refuses a host name resolving to a loopback, private,
+link-local or otherwise non-public address (DNS tricks, `127.0.0.1.nip.io`,
+`http://2130706433/`): it checks the very addresses the connection then uses,
+so a name cannot resolve one way for a check and another for the connection.
+An internal address is reached only when it is listed as itself (an IP origin).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterable
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from dtbot.dingtalk._problems import invalid
@@ -61,3 +70,39 @@ class Allowlist:
         if origin not in self.origins:
             raise invalid(field, f"host not allowed: {origin} is not on the webhook allow list")
         return parsed
+
+
+class NonPublicAddress(OSError):
+    """A host name that resolves to an address the robot must not post to."""
+
+
+def is_public(address: str) -> bool:
+    """True for a globally routable unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """aiohttp's resolver, refusing names that resolve to non-public addresses, except the `trusted` ones.
+
+    IP literals never reach a resolver: they are contacted only when the allow list names them.
+    """
+
+    def __init__(self, trusted: Iterable[str] = ()) -> None:
+        self._inner = DefaultResolver()
+        self._trusted = frozenset(host.lower() for host in trusted)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The addresses of `host`; `NonPublicAddress` when any of them is not public."""
+        answers = await self._inner.resolve(host, port, family)
+        if host.lower() not in self._trusted and not all(is_public(answer["host"]) for answer in answers):
+            raise NonPublicAddress(f"{host} resolves to a non-public address")
+        return answers
+
+    async def close(self) -> None:
+        """Release the inner resolver."""
+        await self._inner.close()
