@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from dtbot.cli import app
 from dtbot.store import migrate
 from tests.support.backends import Backend
-from tests.support.servers import BASE_ENV
+from tests.support.servers import BASE_ENV, Server
 from tests.test_shared_state import cli
 
 runner = CliRunner()
@@ -45,6 +46,18 @@ def test_db_upgrade_and_current(backend: Backend) -> None:
     assert json.loads(result.output) == {"revision": migrate.head_revision()}
     current = invoke(backend, "db", "current", "--json")
     assert json.loads(current.output)["revision"] == json.loads(current.output)["head"]
+
+
+def test_serve_no_migrate_refuses_an_old_schema_and_serves_a_current_one(backend: Backend, tmp_path: Path) -> None:
+    refused = invoke(backend, "serve", "--no-migrate")
+    assert refused.exit_code == 1
+    assert "run dtbot db upgrade" in one_line_error(refused)
+    assert invoke(backend, "db", "upgrade").exit_code == 0
+    server = Server(tmp_path, backend, args=["--no-migrate"]).start()
+    try:
+        assert httpx.get(f"{server.base}/health/live").json() == {"status": "alive"}
+    finally:
+        server.stop()
 
 
 def test_keys_create_list_revoke(backend: Backend) -> None:

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -38,9 +38,15 @@ class Server:
     """One `dtbot serve` process on `backend`; `admin_key` is the key it printed on first start (if any)."""
 
     def __init__(
-        self, workdir: Path, backend: Backend, env: Mapping[str, str] | None = None, port: int | None = None
+        self,
+        workdir: Path,
+        backend: Backend,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.backend = backend
+        self.args = list(args)  # more `dtbot serve` options
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}/api"
         self.workdir = workdir
@@ -53,7 +59,7 @@ class Server:
         """Start and wait until `/api/health` answers."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dtbot", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "dtbot", "serve", "--port", str(self.port), *self.args],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
