@@ -17,8 +17,9 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from dtbot.cli.repl import Repl, Session
+from dtbot.cli.repl import SOURCE, Repl
 from dtbot.config import load_config
+from dtbot.services.chat_session import ChatSession
 from dtbot.services.conversations import ConversationIn
 from dtbot.services.runtime import Runtime, open_runtime
 from dtbot.store import migrate
@@ -103,7 +104,7 @@ def test_continue_a_conversation_then_manage_it(local: Backend, fake_llm: FakeLL
 class Driven:
     """A REPL run in this loop, fed through a pipe, its output captured."""
 
-    def __init__(self, runtime: Runtime, session: Session, pipe: PipeInput) -> None:
+    def __init__(self, runtime: Runtime, session: ChatSession, pipe: PipeInput) -> None:
         self.buffer = io.StringIO()
         self.console = Console(file=self.buffer, width=120, color_system=None)
         self.pipe = pipe
@@ -134,7 +135,7 @@ async def repl_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Async
 async def test_repl_chats_saves_and_obeys_commands(repl_runtime: tuple[Runtime, FakeLLM]) -> None:
     runtime, fake = repl_runtime
     with create_pipe_input() as pipe:
-        driven = Driven(runtime, Session(model="gpt-4"), pipe)
+        driven = Driven(runtime, ChatSession(model="gpt-4", source=SOURCE), pipe)
         assert "Echo: **bold** answer" not in await driven.send("**bold** answer", "Echo: bold answer")  # Markdown
         assert "gpt-99" in await driven.send("/model gpt-99", "not in the model catalog")
         await driven.send("/model glm-4", "model: glm-4")
@@ -161,7 +162,7 @@ async def test_repl_chats_saves_and_obeys_commands(repl_runtime: tuple[Runtime, 
 async def test_ctrl_c_stops_the_answer_and_keeps_the_session(repl_runtime: tuple[Runtime, FakeLLM]) -> None:
     runtime, _ = repl_runtime
     with create_pipe_input() as pipe:
-        driven = Driven(runtime, Session(model="gpt-4"), pipe)
+        driven = Driven(runtime, ChatSession(model="gpt-4", source=SOURCE), pipe)
         driven.pipe.send_text("a long one [[fake:chunks=30,chunk_delay=0.1]]\n")
         async with asyncio.timeout(10):
             while not driven.repl.session.conversation_id:

@@ -41,20 +41,23 @@ def chat(
 async def _chat(
     config: Config, text: str | None, model: str | None, system: str, conversation: str | None, as_json: bool
 ) -> None:
-    from dtbot.cli.repl import CALLER, Repl, Session, answer_once
+    from dtbot.cli.repl import SOURCE, Repl, answer_once
+    from dtbot.services.chat_session import ChatSession
     from dtbot.services.runtime import open_runtime
 
     async with open_runtime(config) as runtime:
         default = (await runtime.settings.load()).default_model
-        session = Session(model=model or default, system=system)
+        session = ChatSession(model=model or default, source=SOURCE, system=system)
         if conversation:
             stored = await runtime.conversations.get(conversation, None)
-            session = Session(model=model or stored.model, system=stored.system_prompt, conversation_id=conversation)
+            session = ChatSession(
+                model=model or stored.model, source=SOURCE, system=stored.system_prompt, conversation_id=conversation
+            )
         if text is None:
             await Repl(runtime, session, out).run()
             return
         if as_json:
-            emit_json(await runtime.chat.complete(session.request(text.strip(), stream=False), CALLER))
+            emit_json(await runtime.chat.complete(session.request(text.strip(), stream=False), session.caller))
             return
         write = sys.stdout.write
         answer = await answer_once(runtime, session, text.strip(), lambda piece: (write(piece), sys.stdout.flush()))

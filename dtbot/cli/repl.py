@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,11 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from dtbot.errors import DtbotError
-from dtbot.services.chat import Caller
-from dtbot.services.chat_types import ChatCompletionRequest, ChatMessage
-from dtbot.services.conversations import ConversationIn
+from dtbot.services.chat_session import ChatSession
 from dtbot.services.export import all_messages
 from dtbot.services.runtime import Runtime
 
-CALLER = Caller(source="cli")
-TITLE_LENGTH = 40
+SOURCE = "cli"
 HELP = """\
 /model [ID]     show the model, or switch to ID
 /models         list the models and whether each is available
@@ -53,37 +49,10 @@ def history_file() -> Path:
     return path
 
 
-@dataclass
-class Session:
-    """The model, the system prompt and, once saved, the conversation the answers go into."""
-
-    model: str
-    system: str = ""
-    conversation_id: str | None = None
-
-    def request(self, text: str, *, stream: bool) -> ChatCompletionRequest:
-        """The request for the answer to `text`; inside a conversation the service adds the history."""
-        system = [] if self.conversation_id or not self.system else [ChatMessage(role="system", content=self.system)]
-        return ChatCompletionRequest(
-            model=self.model,
-            messages=[*system, ChatMessage(role="user", content=text)],
-            stream=stream,
-            conversation_id=self.conversation_id,
-        )
-
-    async def save(self, runtime: Runtime, first_text: str) -> str:
-        """Start a conversation for this session (titled after its first message), once."""
-        if self.conversation_id is None:
-            title = " ".join(first_text.split())[:TITLE_LENGTH]
-            data = ConversationIn(title=title, model=self.model, system_prompt=self.system)
-            self.conversation_id = (await runtime.conversations.create(data, None, source="cli")).conversation_id
-        return self.conversation_id
-
-
-async def answer_once(runtime: Runtime, session: Session, text: str, write: Callable[[str], Any]) -> str:
+async def answer_once(runtime: Runtime, session: ChatSession, text: str, write: Callable[[str], Any]) -> str:
     """Stream the answer to `text` into `write` piece by piece and return it whole."""
     parts: list[str] = []
-    chunks = await runtime.chat.stream(session.request(text, stream=True), CALLER)
+    chunks = await session.stream(runtime, text)
     async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             for choice in chunk.choices:
@@ -99,7 +68,7 @@ class Repl:
     def __init__(
         self,
         runtime: Runtime,
-        session: Session,
+        session: ChatSession,
         console: Console,
         *,
         input: Input | None = None,
@@ -175,7 +144,7 @@ class Repl:
         elif name == "/system":
             await self.set_system(argument)
         elif name == "/reset":
-            self.session.conversation_id = None
+            self.session.restart()
             self.console.print("New conversation: the next message starts it.")
         elif name == "/history":
             await self.show_history()
@@ -188,19 +157,14 @@ class Repl:
             self.console.print(f"model: {self.session.model}")
             return
         try:
-            self.runtime.models.resolve(model)
-            if self.session.conversation_id:
-                await self.runtime.conversations.update(self.session.conversation_id, None, model=model)
+            await self.session.use_model(self.runtime, model)
         except DtbotError as error:
             self.console.print(f"[red]error:[/red] {error.message}", highlight=False)
             return
-        self.session.model = model
         self.console.print(f"model: {model}")
 
     async def set_system(self, text: str) -> None:
-        self.session.system = text
-        if self.session.conversation_id:
-            await self.runtime.conversations.update(self.session.conversation_id, None, system_prompt=text)
+        await self.session.use_system(self.runtime, text)
         self.console.print("System prompt " + ("set." if text else "cleared."))
 
     async def show_history(self) -> None:

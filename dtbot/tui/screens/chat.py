@@ -16,12 +16,13 @@ from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
 from dtbot.errors import DtbotError
+from dtbot.services.chat_session import ChatSession
 from dtbot.services.conversations import ConversationOut
-from dtbot.tui.chat_session import CALLER, ChatSession
 from dtbot.tui.format import count, problem
 from dtbot.tui.screens.base import DashboardScreen
 from dtbot.tui.widgets.message import MessageView, caption
 
+SOURCE = "tui"  # of the usage records and conversations the Chat tab makes
 HISTORY = 20  # messages shown when continuing a stored conversation
 HINT = (
     "Enter to write, Enter again to send. Ctrl+O picks the model; the conversation is saved as you go "
@@ -68,7 +69,7 @@ class ChatScreen(DashboardScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.session = ChatSession(model="")
+        self.session = ChatSession(model="", source=SOURCE)
         self.answering: Worker[None] | None = None
 
     def compose_body(self) -> Iterable[Widget]:
@@ -87,7 +88,7 @@ class ChatScreen(DashboardScreen):
         default = self.runtime.settings.current.default_model
         available = [m.id for m in models if m.available]
         model = default if default in available else (available[0] if available else default)
-        self.session = ChatSession(model=model)
+        self.session = ChatSession(model=model, source=SOURCE)
         if model in {m.id for m in models}:
             select.value = model
         self.log_box.anchor()
@@ -108,14 +109,10 @@ class ChatScreen(DashboardScreen):
     @work(group="chat-model", exit_on_error=False)
     async def switch_model(self, model: str) -> None:
         try:
-            self.runtime.models.resolve(model)
-            if self.session.conversation_id:
-                await self.runtime.conversations.update(self.session.conversation_id, None, model=model)
+            await self.session.use_model(self.runtime, model)
         except DtbotError as error:
             self.notify(problem(error), title="cannot switch model", severity="error")
             self.query_one("#model", Select).value = self.session.model
-            return
-        self.session.model = model
 
     @on(Input.Submitted, "#prompt")
     def send(self, event: Input.Submitted) -> None:
@@ -139,10 +136,9 @@ class ChatScreen(DashboardScreen):
         stream = AnswerStream(view.body)
         tokens: int | None = None
         try:
-            self.runtime.models.resolve(model)  # before saving: no empty conversation for a model without a key
-            await self.session.save(self.runtime.conversations, text)
+            await self.session.save(self.runtime, text)
             self.show_where(f"saved as “{self.session.title}”")
-            chunks = await self.runtime.chat.stream(self.session.request(text), CALLER)
+            chunks = await self.session.stream(self.runtime, text)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
                     if chunk.usage is not None:
@@ -167,7 +163,7 @@ class ChatScreen(DashboardScreen):
     def action_new(self) -> None:
         if self.answering is not None:
             self.answering.cancel()
-        self.session = ChatSession(model=self.session.model)
+        self.session = ChatSession(model=self.session.model, source=SOURCE)
         self.log_box.remove_children()
         self.show_where("new conversation")
         self.query_one("#prompt", Input).focus()
@@ -195,6 +191,7 @@ class ChatScreen(DashboardScreen):
         """Continue a stored conversation: its model and system prompt, and its latest messages shown."""
         self.session = ChatSession(
             model=conversation.model,
+            source=SOURCE,
             system=conversation.system_prompt,
             conversation_id=conversation.conversation_id,
             title=conversation.title,
