@@ -45,6 +45,8 @@ def test_database_down_is_503_and_recovers_without_restart(tmp_path: Path) -> No
     try:
         with started(tmp_path, Backend("mysql-proxied", proxied, redis_url())) as server:
             assert wait_for_status(server.base, 200).json()["status"] == "healthy"
+            wrong = server.client("dtb_not-a-key-of-this-server")
+            assert wrong.get("/models").json()["code"] == 40001
             proxy.cut()
             down = wait_for_status(server.base, 503)
             assert down.status_code == 503
@@ -53,6 +55,9 @@ def test_database_down_is_503_and_recovers_without_restart(tmp_path: Path) -> No
             with server.client() as admin:
                 failed = admin.get("/stats")
             assert failed.status_code == 503 and failed.json()["code"] == 50002
+            # A key refused a moment ago is refused again without the database: wrong keys cost no queries.
+            assert wrong.get("/models").json()["code"] == 40001
+            wrong.close()
             proxy.restore()
             assert wait_for_status(server.base, 200).json()["status"] == "healthy"
             with server.client() as admin:

@@ -28,6 +28,10 @@ Role = Literal["admin", "user"]
 ROLES: tuple[Role, ...] = ("admin", "user")
 SECRET_PREFIX = "dtb_"
 _AUTH_TTL = 10.0  # seconds a checked key is trusted before the database is asked again
+# Refused secrets are remembered too, so that a flood of wrong keys costs no database queries. Safe:
+# a refused key never becomes valid (new keys are fresh random secrets, revoked ones stay revoked).
+_REFUSED_TTL = 60.0
+_REFUSED_MAX = 10_000
 _BOOTSTRAP_MARK = "_bootstrap_key"
 
 
@@ -88,6 +92,7 @@ class KeyService:
         self._zone = zone
         self._trusted: dict[str, tuple[Principal, float]] = {}
         self._checking: set[str] = set()
+        self._refused: dict[str, float] = {}  # digest -> until when it is refused without asking
 
     async def create(self, name: str, role: str = "user") -> CreatedKey:
         """A new key; raises `InvalidParameter` for an empty or long name or an unknown role."""
@@ -143,6 +148,8 @@ class KeyService:
         digest = hash_secret(secret)
         cached = self._trusted.get(digest)
         now = time.monotonic()
+        if self._refused.get(digest, 0.0) > now:
+            raise InvalidApiKey()
         if cached is not None and (cached[1] > now or digest in self._checking):
             return cached[0]  # while one request re-checks a known key, the others go on with it
         self._checking.add(digest)
@@ -156,12 +163,18 @@ class KeyService:
             row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
             if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
                 self._trusted.pop(digest, None)
+                self._refuse(digest, now)
                 raise InvalidApiKey()
             row.last_used_at = utcnow()
             await session.commit()
         principal = Principal(row.id, row.name, row.role)
         self._trusted[digest] = (principal, now + _AUTH_TTL)
         return principal
+
+    def _refuse(self, digest: str, now: float) -> None:
+        if len(self._refused) >= _REFUSED_MAX:
+            del self._refused[next(iter(self._refused))]  # the oldest
+        self._refused[digest] = now + _REFUSED_TTL
 
     async def bootstrap(self) -> CreatedKey | None:
         """On a database without keys, create the first admin key, once across replicas."""
