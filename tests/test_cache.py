@@ -58,6 +58,15 @@ async def test_set_if_absent_expires(cache: Cache) -> None:
     assert await cache.set_if_absent(key, "c", 0.3)
 
 
+async def test_delete_releases_a_claim(cache: Cache) -> None:
+    key = unique("claim")
+    assert await cache.set_if_absent(key, "a", 60)
+    await cache.delete(key)
+    await cache.delete(key)  # absent: nothing happens
+    assert await cache.get(key) is None
+    assert await cache.set_if_absent(key, "b", 60)
+
+
 async def test_counters(cache: Cache) -> None:
     key = unique("count")
     assert await cache.incr(key, 2, ttl=0.3) == 2

@@ -46,6 +46,10 @@ class Cache(Protocol):
         """Store `value` under `key` for `ttl` seconds unless it exists; True when stored."""
         ...
 
+    async def delete(self, key: str) -> None:
+        """Remove `key` (nothing when it is absent)."""
+        ...
+
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         """Add `amount` to a counter (created at 0, expiring after `ttl` when new) and return it."""
         ...

@@ -64,6 +64,9 @@ class MemoryCache:
         self._store(key, value, ttl)
         return True
 
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         current = self._live(key)
         if current is None:

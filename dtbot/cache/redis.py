@@ -117,6 +117,9 @@ class RedisCache:
         stored = await self._call(lambda: self._client.set(_PREFIX + key, value, nx=True, px=int(ttl * 1000)))
         return bool(stored)
 
+    async def delete(self, key: str) -> None:
+        await self._call(lambda: self._client.delete(_PREFIX + key))
+
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         expiry = 0 if ttl is None else int(ttl * 1000)
         value = await self._call(lambda: self._incr(keys=[_PREFIX + key], args=[amount, expiry]))

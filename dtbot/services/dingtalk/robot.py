@@ -98,33 +98,60 @@ class RobotService:
 
     # Receiving, while DingTalk waits.
 
-    async def verify(self, headers: Mapping[str, str]) -> None:
-        """DingTalk's signature (app secret), or the API document's nonce variant; 40002 otherwise."""
+    async def verify(self, headers: Mapping[str, str]) -> str | None:
+        """DingTalk's signature (app secret), or the API document's nonce variant; 40002 otherwise.
+
+        Returns the cache key that records a used nonce, if any.
+        """
         now_ms = int(time.time() * 1000)
         timestamp, signature, nonce = headers.get("timestamp"), headers.get("sign"), headers.get("nonce")
         if nonce is not None and self.config.webhook_secret:
             verify_nonce_callback(timestamp, nonce, signature, self.config.webhook_secret, now_ms)
-            if not await self._cache.set_if_absent(f"dingtalk:nonce:{nonce}", "1", NONCE_SECONDS):
+            used = f"dingtalk:nonce:{nonce}"
+            if not await self._cache.set_if_absent(used, "1", NONCE_SECONDS):
                 raise InvalidSignature("签名验证失败: nonce already used")
-            return
+            return used
         if not self.config.app_secret:
             raise InvalidSignature("签名验证失败: DINGTALK_APP_SECRET is not configured")
         verify_callback(timestamp, signature, self.config.app_secret, now_ms)
+        return None
 
     async def receive(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-        """The webhook: verify, parse, then `accept`."""
-        await self.verify(headers)
-        return await self.accept(parse_callback(body))
+        """The webhook: verify, parse, then `accept`. A callback that fails may be sent again with its nonce."""
+        used = await self.verify(headers)
+        try:
+            return await self.accept(parse_callback(body))
+        except BaseException:
+            await self._release(used)
+            raise
 
     async def accept(self, message: IncomingMessage) -> dict[str, Any]:
-        """Store the message once and queue it; the reply itself when no model is needed, else `EMPTY`."""
+        """Store the message once and queue it; the reply itself when no model is needed, else `EMPTY`.
+
+        Until the message is stored its msgId is only claimed: when storing fails (the database is
+        down) the claim is released, so that DingTalk's retry of the unacknowledged callback is
+        not taken for a duplicate.
+        """
         if message.session_webhook:
             self._client.check_url(message.session_webhook, "sessionWebhook")
+        claim: str | None = f"dingtalk:msg:{message.msg_id}"
         try:
-            if not await self._cache.set_if_absent(f"dingtalk:msg:{message.msg_id}", "1", DEDUP_SECONDS):
+            if not await self._cache.set_if_absent(claim, "1", DEDUP_SECONDS):
                 return EMPTY
         except CacheUnavailable:
-            pass  # the inbox's unique msgId still keeps it to one
+            claim = None  # the inbox's unique msgId still keeps it to one
+        try:
+            return await self._store(message)
+        except BaseException:
+            await self._release(claim)
+            raise
+
+    async def _release(self, key: str | None) -> None:
+        if key is not None:
+            with contextlib.suppress(CacheUnavailable):
+                await self._cache.delete(key)
+
+    async def _store(self, message: IncomingMessage) -> dict[str, Any]:
         text = clean(message.text() or "")
         quick = await self.quick_reply(message, text)
         if quick is not None:

@@ -4,6 +4,8 @@ Every process runs `count` consumers on the queue (Redis Streams with one
 consumer group across replicas, or in-process) and one sweeper that puts
 messages back on the queue when they waited too long or their worker's lease
 ran out. The inbox's conditional claim makes sure only one worker answers.
+While Redis is unreachable the sweeper answers those messages itself (at most
+`count` at a time), so the robot keeps answering from the inbox alone.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class RobotWorkers:
         self._requeue = timedelta(seconds=requeue_seconds)
         self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._tasks: list[asyncio.Task[None]] = []
+        self._unqueued: set[asyncio.Task[None]] = set()  # answers the sweeper took on while Redis is away
 
     def start(self) -> None:
         """Begin consuming and sweeping."""
@@ -48,9 +51,10 @@ class RobotWorkers:
 
     async def stop(self) -> None:
         """Stop taking work; a message being answered keeps its lease and is picked up again later."""
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._unqueued]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
 
     async def _consume(self, consumer: str) -> None:
@@ -68,10 +72,13 @@ class RobotWorkers:
 
     async def handle(self, entry: QueueEntry, worker: str) -> None:
         """Claim and answer one message (if nobody else has), then acknowledge it on the queue."""
-        row = await self._inbox.claim(entry.item, worker)
+        await self._claim_and_answer(entry.item, worker)
+        await self._cache.ack(QUEUE, entry)
+
+    async def _claim_and_answer(self, inbox_id: str, worker: str) -> None:
+        row = await self._inbox.claim(inbox_id, worker)
         if row is not None:
             await self._answer(row, worker)
-        await self._cache.ack(QUEUE, entry)
 
     async def _answer(self, row: InboxMessage, worker: str) -> None:
         renewing = asyncio.create_task(self._renew(row.id, worker))
@@ -103,5 +110,22 @@ class RobotWorkers:
                 QUEUE_DEPTH.set(depth)
                 QUEUE_AGE.set(age)
                 for inbox_id in await self._inbox.stale(self._requeue):
-                    await self._cache.enqueue(QUEUE, inbox_id)
+                    await self._requeue_or_answer(inbox_id)
             await asyncio.sleep(SWEEP_SECONDS)
+
+    async def _requeue_or_answer(self, inbox_id: str) -> None:
+        try:
+            await self._cache.enqueue(QUEUE, inbox_id)
+        except CacheUnavailable:
+            if len(self._unqueued) < self._count:  # else the next sweep offers it again
+                task = asyncio.create_task(self._answer_unqueued(inbox_id), name=f"robot-unqueued-{inbox_id}")
+                self._unqueued.add(task)
+                task.add_done_callback(self._unqueued.discard)
+
+    async def _answer_unqueued(self, inbox_id: str) -> None:
+        try:
+            await self._claim_and_answer(inbox_id, f"{self.name}-unqueued")
+        except DatabaseUnavailable as error:
+            _log.warning("robot sweeper waiting: %s", error.message)
+        except Exception:
+            _log.exception("robot sweeper failed on %s", inbox_id)
