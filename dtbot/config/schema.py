@@ -129,7 +129,7 @@ class DingTalkConfig(Section):
     sender_daily_tokens: Annotated[int, Meta(ge=0)] = 0  # 0: no limit
     sensitive_words: list[str] = msgspec.field(default_factory=list)
     text_reply_limit: Positive = 200  # answers up to this many characters without Markdown go out as text
-    workers: Annotated[int, Meta(ge=1, le=64)] = 4
+    workers: Annotated[int, Meta(ge=1, le=1024)] = 32  # messages answered at once per process
     card_template_id: str = ""  # an AI card template: answers stream into a card; empty: text or Markdown
     card_key: str = "content"  # the template's variable the answer goes into
     card_update_seconds: Seconds = 0.5  # DingTalk counts every card call

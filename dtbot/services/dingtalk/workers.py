@@ -1,11 +1,13 @@
 """The robot's workers: take queued messages, answer each once, hand back what a dead worker left.
 
-Every process runs `count` consumers on the queue (Redis Streams with one
-consumer group across replicas, or in-process) and one sweeper that puts
-messages back on the queue when they waited too long or their worker's lease
-ran out. The inbox's conditional claim makes sure only one worker answers.
-While Redis is unreachable the sweeper answers those messages itself (at most
-`count` at a time), so the robot keeps answering from the inbox alone.
+Every process runs one consumer on the queue (Redis Streams with one consumer
+group across replicas, or in-process) that takes a message only when one of
+its `count` answer slots is free and answers it in a task of its own, and one
+sweeper that puts messages back on the queue when they waited too long or
+their worker's lease ran out. The inbox's conditional claim makes sure only
+one worker answers. While Redis is unreachable the sweeper answers those
+messages itself, in the same slots, so the robot keeps answering from the
+inbox alone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import contextlib
 import os
 import secrets
 import socket
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from dtbot import logs
 from dtbot.cache import Cache, QueueEntry
@@ -31,7 +35,7 @@ _log = logs.get("dingtalk.workers")
 
 
 class RobotWorkers:
-    """Consumers and a sweeper, as background tasks of a server process."""
+    """One queue consumer, up to `count` answers at once, and a sweeper: background tasks of a server process."""
 
     def __init__(self, robot: RobotService, inbox: Inbox, cache: Cache, *, count: int, requeue_seconds: float) -> None:
         self._robot = robot
@@ -40,35 +44,53 @@ class RobotWorkers:
         self._count = count
         self._requeue = timedelta(seconds=requeue_seconds)
         self.name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._slots = asyncio.Semaphore(count)  # answers in progress; a message is taken only for a free slot
         self._tasks: list[asyncio.Task[None]] = []
-        self._unqueued: set[asyncio.Task[None]] = set()  # answers the sweeper took on while Redis is away
+        self._answering: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Begin consuming and sweeping."""
-        for number in range(self._count):
-            self._tasks.append(asyncio.create_task(self._consume(f"{self.name}-{number}"), name=f"robot-{number}"))
+        self._tasks.append(asyncio.create_task(self._consume(), name="robot-consumer"))
         self._tasks.append(asyncio.create_task(self._sweep(), name="robot-sweeper"))
 
     async def stop(self) -> None:
         """Stop taking work; a message being answered keeps its lease and is picked up again later."""
-        tasks = [*self._tasks, *self._unqueued]
+        tasks = [*self._tasks, *self._answering]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
 
-    async def _consume(self, consumer: str) -> None:
+    async def _consume(self) -> None:
         while True:
+            await self._slots.acquire()  # leave messages on the queue (for other replicas) while all slots are busy
             try:
-                entry = await self._cache.dequeue(QUEUE, consumer, 2.0)
-                if entry is not None:
-                    await self.handle(entry, consumer)
+                entry = await self._cache.dequeue(QUEUE, self.name, 2.0)
             except (CacheUnavailable, DatabaseUnavailable) as error:
+                self._slots.release()
                 _log.warning("robot worker waiting: %s", error.message)
                 await asyncio.sleep(1.0)
-            except Exception:  # a bug with one message must not stop the worker; its lease hands it on
-                _log.exception("robot worker %s failed on a message", consumer)
-                await asyncio.sleep(1.0)
+                continue
+            if entry is None:
+                self._slots.release()
+                continue
+            self._answer_in_slot(self.handle(entry, self.name), entry.item)
+
+    def _answer_in_slot(self, work: Coroutine[Any, Any, None], inbox_id: str) -> None:
+        """Run `work` (which holds an acquired slot) as its own task, releasing the slot when it ends."""
+        task = asyncio.create_task(self._in_slot(work, inbox_id), name=f"robot-{inbox_id}")
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _in_slot(self, work: Coroutine[Any, Any, None], inbox_id: str) -> None:
+        try:
+            await work
+        except (CacheUnavailable, DatabaseUnavailable) as error:
+            _log.warning("robot worker waiting on %s: %s", inbox_id, error.message)
+        except Exception:  # a bug with one message must not stop the others; its lease hands it on
+            _log.exception("robot worker failed on %s", inbox_id)
+        finally:
+            self._slots.release()
 
     async def handle(self, entry: QueueEntry, worker: str) -> None:
         """Claim and answer one message (if nobody else has), then acknowledge it on the queue."""
@@ -117,15 +139,6 @@ class RobotWorkers:
         try:
             await self._cache.enqueue(QUEUE, inbox_id)
         except CacheUnavailable:
-            if len(self._unqueued) < self._count:  # else the next sweep offers it again
-                task = asyncio.create_task(self._answer_unqueued(inbox_id), name=f"robot-unqueued-{inbox_id}")
-                self._unqueued.add(task)
-                task.add_done_callback(self._unqueued.discard)
-
-    async def _answer_unqueued(self, inbox_id: str) -> None:
-        try:
-            await self._claim_and_answer(inbox_id, f"{self.name}-unqueued")
-        except DatabaseUnavailable as error:
-            _log.warning("robot sweeper waiting: %s", error.message)
-        except Exception:
-            _log.exception("robot sweeper failed on %s", inbox_id)
+            if not self._slots.locked():  # else the next sweep offers it again
+                await self._slots.acquire()
+                self._answer_in_slot(self._claim_and_answer(inbox_id, f"{self.name}-unqueued"), inbox_id)
