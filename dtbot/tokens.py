@@ -15,6 +15,7 @@ import toktok
 
 ENCODING = "o200k_base"
 TOKENS_PER_MESSAGE = 3  # <|start|>{role}<|message|>…<|end|> around each message
+ROLE_TOKENS = 2  # a role name is one token; one more keeps an estimate from stored counts on the safe side
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3  # <|start|>assistant<|message|> that the answer begins with
 TOKENS_PER_IMAGE = 85  # OpenAI's flat charge for a low-detail image; an estimate for others

@@ -8,10 +8,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from dtbot.services.conversations import HISTORY_PAGE, ConversationIn, Turn
 from dtbot.services.runtime import Runtime
+from dtbot.store import migrate
 from dtbot.store.models import Message
 from tests.conftest import run_on
 from tests.fakes.llm import FakeLLM
+from tests.support.backends import Backend
 from tests.support.servers import Server
 from tests.test_api_auth import assert_error
 
@@ -224,3 +227,23 @@ def test_messages_are_paged(gateway: Server, limit: int) -> None:
         page = client.get(f"/conversations/{conversation}/messages", params={"limit": limit, "page": 2}).json()["data"]
     assert page["pagination"] == {"total": 4, "page": 2, "limit": limit, "totalPages": -(-4 // limit)}
     assert len(page["messages"]) == min(limit, 4 - limit)
+
+
+def test_context_reads_only_the_recent_part_of_a_long_conversation(backend: Backend) -> None:
+    """2,000 stored turns; a 1,000-token budget reads one page, and the whole turns that fit are the newest."""
+
+    async def work(runtime: Runtime) -> tuple[list[Turn], list[Turn], int]:
+        created = await runtime.conversations.create(ConversationIn(title="long"), None)
+        turns = [Turn("user" if i % 2 == 0 else "assistant", f"message {i}", 7) for i in range(4000)]
+        await runtime.conversations.append(created.conversation_id, turns)
+        recent = await runtime.conversations.history(created.conversation_id, budget=1000)
+        everything = await runtime.conversations.history(created.conversation_id, budget=10**9)
+        return recent, everything, len(turns)
+
+    migrate.upgrade(backend.database_url)
+    recent, everything, stored = run_on(backend, work)
+    assert len(everything) == stored and everything[0].content == "message 0"
+    assert recent == everything[-len(recent) :]  # the newest, in order
+    assert recent[0].role == "user"  # whole turns only
+    assert sum(turn.cost for turn in recent) >= 1000  # enough to fill the budget
+    assert len(recent) <= HISTORY_PAGE  # from one page of reading

@@ -134,7 +134,7 @@ class ChatService:
             )
         new = [msgspec.to_builtins(message) for message in body.messages]
         if conversation is not None:
-            history = await self._conversations.history(conversation.id)
+            history = await self._conversations.history(conversation.id, budget=model.context - (asked or 1))
             messages, prompt = fit(conversation.system_prompt, history, new, reserve=asked or 1, context=model.context)
         elif upper_bound(new) + (asked or settings.max_tokens_per_request) <= model.context:
             messages, prompt = new, None  # it fits whatever the exact count: no need to tokenize now

@@ -12,9 +12,7 @@ from typing import Any
 
 from dtbot.errors import TokenLimitExceeded
 from dtbot.services.conversations import Turn
-from dtbot.tokens import TOKENS_PER_MESSAGE, count_messages
-
-ROLE_TOKENS = 2  # a role name is one token; one more keeps the estimate on the safe side
+from dtbot.tokens import count_messages
 
 
 def _turns(history: Sequence[Turn]) -> list[list[Turn]]:
@@ -27,7 +25,7 @@ def _turns(history: Sequence[Turn]) -> list[list[Turn]]:
 
 
 def _cost(turn: Sequence[Turn]) -> int:
-    return sum(message.tokens + TOKENS_PER_MESSAGE + ROLE_TOKENS for message in turn)
+    return sum(message.cost for message in turn)
 
 
 def fit(

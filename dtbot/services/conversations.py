@@ -23,10 +23,11 @@ from dtbot.services.models import ModelService
 from dtbot.services.settings import SettingsService
 from dtbot.store import Database
 from dtbot.store.models import Conversation, Message
-from dtbot.tokens import count_text
+from dtbot.tokens import ROLE_TOKENS, TOKENS_PER_MESSAGE, count_text
 
 MAX_PAGE = 100  # rows per page
 MAX_PAGE_NUMBER = 1_000_000
+HISTORY_PAGE = 200  # messages read at a time when building a model's context
 
 
 class ConversationIn(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -92,6 +93,11 @@ class Turn:
     content: str
     tokens: int
     cut_off: bool = False
+
+    @property
+    def cost(self) -> int:
+        """Its tokens in a prompt, with the message's framing (an estimate on the safe side)."""
+        return self.tokens + TOKENS_PER_MESSAGE + ROLE_TOKENS
 
 
 def _escape_like(text: str) -> str:
@@ -259,15 +265,29 @@ class ConversationService:
             pagination=_pagination(conversation.message_count, page, limit),
         )
 
-    async def history(self, conversation_id: str) -> list[Turn]:
-        """Every stored message, oldest first, for building a model's context."""
+    async def history(self, conversation_id: str, budget: int) -> list[Turn]:
+        """The newest stored messages, oldest first, whose whole turns could fit in `budget` tokens.
+
+        Read newest first, a page at a time, until the budget is spent: a long conversation costs no
+        more than its recent part. A turn only partly read (it would not fit anyway) is left out.
+        """
         query = (
             select(Message.role, Message.content, Message.tokens, Message.cut_off)
             .where(Message.conversation_id == conversation_id)
-            .order_by(Message.created_at, Message.id)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(HISTORY_PAGE)
         )
+        newest: list[Turn] = []
         async with self._db.session() as session:
-            return [Turn(*row) for row in (await session.execute(query)).all()]
+            while budget >= 0:
+                page = [Turn(*row) for row in (await session.execute(query.offset(len(newest)))).all()]
+                newest += page
+                budget -= sum(turn.cost for turn in page)
+                if len(page) < HISTORY_PAGE:
+                    return newest[::-1]
+        oldest_first = newest[::-1]
+        start = next((i for i, turn in enumerate(oldest_first) if turn.role == "user"), len(oldest_first))
+        return oldest_first[start:]
 
     async def update(
         self,

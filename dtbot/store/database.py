@@ -39,7 +39,12 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         if self.sqlite:
-            self.engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
+            # One connection: SQLite has one writer, and a second connection waiting for the lock sleeps in
+            # SQLite's busy handler (tens to hundreds of ms); queueing for the pooled connection is a fair,
+            # prompt wait instead. Other processes (the CLI) still wait through busy_timeout.
+            self.engine = create_async_engine(
+                async_url(url), pool_size=1, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
+            )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(
