@@ -29,6 +29,11 @@ def count_text(text: str) -> int:
     return toktok.truncate(text, _NO_LIMIT, ENCODING)[1] if text else 0
 
 
+def warm_tokenizer() -> None:
+    """Load the vocabulary now (it loads on the first count otherwise, blocking for a few hundred ms)."""
+    count_text("warm")
+
+
 def count_messages(messages: list[dict[str, Any]], measure: Callable[[str], int] = count_text) -> int:
     """The prompt tokens of chat messages by OpenAI's rule: each message's fields plus a fixed overhead."""
     total = REPLY_PRIMING

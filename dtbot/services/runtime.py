@@ -33,6 +33,7 @@ from dtbot.services.settings import RuntimeSettings, SettingsService
 from dtbot.services.stats import StatsService
 from dtbot.services.usage import UsageRecorder, UsageService
 from dtbot.store import Database
+from dtbot.tokens import warm_tokenizer
 
 
 class Runtime:
@@ -89,6 +90,9 @@ class Runtime:
         self.recorder.start()
         dingtalk = self.config.dingtalk
         if robot and dingtalk.enabled:
+            # Every robot answer counts tokens: load the tokenizer now (about 0.3 s, holding the GIL),
+            # not in the middle of the first answers, where it would stall every request in flight.
+            warm_tokenizer()
             self.robot_workers.start()
         if robot and dingtalk.mode == "stream":
             self._stream = StreamReceiver(dingtalk.api_base, dingtalk.app_key, dingtalk.app_secret, self._from_stream)
