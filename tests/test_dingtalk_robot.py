@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import hashlib
+import hmac
 import json
 import signal
 import time
@@ -109,14 +112,15 @@ def test_bad_signatures_are_401_40002_and_nothing_is_processed(
     assert fake_dingtalk.session_messages(session) == []
 
 
-def test_the_documents_nonce_variant_refuses_a_replay(robot: Server, fake_dingtalk: FakeDingTalk) -> None:
-    import base64
-    import hashlib
-    import hmac
-
+def nonce_headers() -> dict[str, str]:
+    """The API document's signature variant: HMAC-SHA256 of `timestamp\nnonce` with the webhook secret."""
     timestamp, nonce = str(int(time.time() * 1000)), f"nonce-{time.monotonic_ns()}"
     digest = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}\n{nonce}".encode(), hashlib.sha256).digest()
-    headers = {"timestamp": timestamp, "nonce": nonce, "sign": base64.b64encode(digest).decode()}
+    return {"timestamp": timestamp, "nonce": nonce, "sign": base64.b64encode(digest).decode()}
+
+
+def test_the_documents_nonce_variant_refuses_a_replay(robot: Server, fake_dingtalk: FakeDingTalk) -> None:
+    headers = nonce_headers()
     first, session = payload_for(fake_dingtalk, "nonce one")
     assert post(robot, first, headers).status_code == 200
     second, _ = payload_for(fake_dingtalk, "nonce two")

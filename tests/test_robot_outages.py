@@ -22,7 +22,7 @@ from tests.fakes.llm import FakeLLM
 from tests.support.backends import MYSQL, Backend, drop_mysql_database, new_mysql_database, redis_url
 from tests.support.proxy import TcpProxy
 from tests.support.servers import Server
-from tests.test_dingtalk_robot import payload_for, post, replies, robot_env
+from tests.test_dingtalk_robot import nonce_headers, payload_for, post, replies, robot_env
 from tests.test_health_faults import wait_for_status
 
 
@@ -78,6 +78,10 @@ def test_while_redis_is_down_messages_are_answered_from_the_inbox_and_it_recover
     ):
         redis_proxy.cut()
         assert wait_for_status(server.base, 200).json()["services"]["redis"] == "unhealthy"
+        # The document's nonce variant needs Redis to refuse replays: refused (503, 50003) until it is back.
+        signed, _ = payload_for(fake_dingtalk, "nonce while Redis is away")
+        refused = post(server, signed, nonce_headers())
+        assert refused.status_code == 503 and refused.json()["code"] == 50003
         during, session = payload_for(fake_dingtalk, "缓存断开时的问题")
         # From the inbox, once the sweeper finds it waiting (requeue_seconds, 10 s by default).
         answered_once(server, fake_dingtalk, during, session, seconds=30)
@@ -85,6 +89,8 @@ def test_while_redis_is_down_messages_are_answered_from_the_inbox_and_it_recover
         assert wait_for_status(server.base, 200).json()["status"] == "healthy"
         after, session = payload_for(fake_dingtalk, "缓存恢复后的问题")
         answered_once(server, fake_dingtalk, after, session)
+        retried = post(server, signed, nonce_headers())  # the sender's retry, signed anew
+        assert retried.status_code == 200, retried.text
         with server.client() as admin:  # rate limits are enforced again, through Redis
             assert admin.put("/config", json={"rateLimitPerMinute": 3}).status_code == 200
             statuses = [admin.get("/models").status_code for _ in range(5)]

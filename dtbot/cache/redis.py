@@ -15,6 +15,9 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from dtbot.cache.base import QueueEntry, RateDecision
@@ -90,7 +93,14 @@ class RedisCache:
     kind = "redis"
 
     def __init__(self, url: str) -> None:
-        options: dict[str, Any] = {"socket_timeout": _TIMEOUT, "socket_connect_timeout": _TIMEOUT}
+        options: dict[str, Any] = {
+            "socket_timeout": _TIMEOUT,
+            "socket_connect_timeout": _TIMEOUT,
+            # A pooled connection that died while Redis was away fails once when next used: try that
+            # command again at once on a new connection, so recovery needs no restart and loses nothing.
+            "retry": Retry(NoBackoff(), retries=1),
+            "retry_on_error": [RedisConnectionError],
+        }
         self._client = aioredis.from_url(url, decode_responses=True, **options)
         self._incr = self._client.register_script(_INCR)
         self._groups: set[str] = set()
