@@ -71,6 +71,11 @@ class RobotWorkers:
                 _log.warning("robot worker waiting: %s", error.message)
                 await asyncio.sleep(1.0)
                 continue
+            except Exception:  # a bug must not stop the consumer; what it took comes back by the sweeper
+                self._slots.release()
+                _log.exception("robot consumer failed to take a message")
+                await asyncio.sleep(1.0)
+                continue
             if entry is None:
                 self._slots.release()
                 continue
