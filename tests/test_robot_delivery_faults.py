@@ -1,6 +1,6 @@
 """DingTalk misbehaving while the robot delivers, through a running server and the fake DingTalk.
 
-sessionWebhook 5xx and dropped connections, OpenAPI tokens expiring between
+sessionWebhook 5xx, dropped connections and timeouts, OpenAPI tokens expiring between
 sends, and errcode refusals: retried, fallen back to the OpenAPI, and recorded
 in the inbox (what `dtbot dingtalk inbox` shows). The messages are answered
 once by the model whatever happens to their delivery.
@@ -115,3 +115,19 @@ def test_errcode_refusals_are_retried_a_few_times_then_recorded_as_failed(
     assert entry.error is not None and "param.error" in entry.error
     assert entry.reply == "Echo: refused everywhere"  # kept: a retry would not ask the model again
     assert len([r for r in fake_llm.requests if "refused everywhere" in str(r.body)]) == 1
+
+
+def test_a_session_webhook_that_never_answers_falls_back_to_the_openapi_in_bounded_time(
+    robot: Server, fake_dingtalk: FakeDingTalk
+) -> None:
+    """Each attempt outlasts the client's 10 s timeout; after its retries the OpenAPI delivers, within a minute."""
+    payload, session = payload_for(fake_dingtalk, "hanging session", sender="staff-hang")
+    fake_dingtalk.fail("session", session, delay=12.0, drop=True)
+    before = len(fake_dingtalk.openapi_messages())
+    started_at = time.monotonic()
+    post(robot, payload)
+    sent = openapi_sends_after(fake_dingtalk, before, seconds=60)
+    assert time.monotonic() - started_at < 60
+    assert [m["body"]["userIds"] for m in sent] == [["staff-hang"]]
+    assert fake_dingtalk.session_messages(session) == []
+    assert inbox_entry(robot, payload["msgId"], "answered").delivered_via == "openapi"
