@@ -22,6 +22,11 @@ TokenCount = Annotated[int, Meta(ge=1, le=10_000_000)]
 SECRET_FIELDS = frozenset({"api_key", "app_secret", "webhook_secret", "jwt_secret"})
 
 
+def origins(text: str) -> list[str]:
+    """A comma-separated list of origins, each without spaces or a trailing slash."""
+    return [origin.strip().rstrip("/") for origin in text.split(",") if origin.strip()]
+
+
 class Section(Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every section: unknown keys are a configuration error; secrets never show in its repr."""
 
@@ -47,7 +52,7 @@ class ServerConfig(Section):
     @property
     def cors_allowed(self) -> list[str]:
         """The origins that CORS admits; empty when CORS is off."""
-        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+        return origins(self.cors_origins)
 
 
 class DatabaseConfig(Section):
@@ -145,7 +150,7 @@ class DingTalkConfig(Section):
     @property
     def allowlist(self) -> list[str]:
         """The origins webhooks may be posted to."""
-        return [origin.strip().rstrip("/") for origin in self.webhook_allowlist.split(",") if origin.strip()]
+        return origins(self.webhook_allowlist)
 
 
 class SecurityConfig(Section):
